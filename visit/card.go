@@ -4,15 +4,15 @@ package visit
 // The cds package builds them; the type lives here so the record can hold them without
 // the record depending on the service.
 type Card struct {
-	UUID              string           `json:"uuid,omitempty"`
-	Summary           string           `json:"summary"`
-	Detail            string           `json:"detail,omitempty"`
-	Indicator         string           `json:"indicator"`
-	Source            CardSource       `json:"source"`
-	Suggestions       []Suggestion     `json:"suggestions,omitempty"`
-	SelectionBehavior string           `json:"selectionBehavior,omitempty"`
-	OverrideReasons   []CodingValue    `json:"overrideReasons,omitempty"`
-	Links             []Link           `json:"links,omitempty"`
+	UUID              string        `json:"uuid,omitempty"`
+	Summary           string        `json:"summary"`
+	Detail            string        `json:"detail,omitempty"`
+	Indicator         string        `json:"indicator"`
+	Source            CardSource    `json:"source"`
+	Suggestions       []Suggestion  `json:"suggestions,omitempty"`
+	SelectionBehavior string        `json:"selectionBehavior,omitempty"`
+	OverrideReasons   []CodingValue `json:"overrideReasons,omitempty"`
+	Links             []Link        `json:"links,omitempty"`
 	// Extension carries medscribe's own fields (rule id, whether the reason came from a visit).
 	Extension map[string]any `json:"extension,omitempty"`
 }
