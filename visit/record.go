@@ -234,6 +234,14 @@ type Provenance struct {
 	Dropped map[string]int `json:"dropped,omitempty"`
 }
 
+// AudioRef identifies a visit's recording, kept by content hash in the server's data folder.
+type AudioRef struct {
+	SHA256      string `json:"sha256"`
+	ContentType string `json:"content_type"`
+	// Ext is the file extension it came with (".wav", ".mp3"), used to pick a decoder.
+	Ext string `json:"ext"`
+}
+
 // Record is the visit record, schema medscribe.visit/v1.
 type Record struct {
 	Schema     string    `json:"schema"`
@@ -241,13 +249,15 @@ type Record struct {
 	ExternalID string    `json:"external_id"`
 	CreatedAt  time.Time `json:"created_at"`
 	// Additions to the contract's required fields (add, don't rename).
-	PatientID   string       `json:"patient_id"`
-	Patient     PatientInfo  `json:"patient"`
-	Status      Status       `json:"status"`
-	Error       string       `json:"error,omitempty"`
-	Version     int          `json:"version"`
-	Source      string       `json:"source"`
-	ContentHash string       `json:"content_hash"`
+	PatientID   string      `json:"patient_id"`
+	Patient     PatientInfo `json:"patient"`
+	Status      Status      `json:"status"`
+	Error       string      `json:"error,omitempty"`
+	Version     int         `json:"version"`
+	Source      string      `json:"source"`
+	ContentHash string      `json:"content_hash"`
+	// Audio points at the recording when the visit came in as audio; nil otherwise.
+	Audio       *AudioRef    `json:"audio,omitempty"`
 	Transcript  Transcript   `json:"transcript"`
 	Problems    []Problem    `json:"problems"`
 	Medications []Medication `json:"medications"`
