@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/medscribe/medscribe/api"
+	"github.com/medscribe/medscribe/ingest"
+	"github.com/medscribe/medscribe/store"
+)
+
+// app is the running program: store, engines, pipeline, queue and HTTP server. Tests start
+// it on port :0 (see app_test.go); main starts it through serve.
+type app struct {
+	cfg      config
+	log      *slog.Logger
+	store    store.Store
+	engines  *engines
+	pipeline *ingest.Pipeline
+	queue    *ingest.Queue
+	server   *api.Server
+	http     *http.Server
+	ln       net.Listener
+}
+
+// appMode says which parts to start.
+type appMode struct {
+	queue bool // run River workers (serve)
+	http  bool // listen on cfg.Addr (serve)
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	l, _ := parseLevel(level)
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func newApp(ctx context.Context, cfg config, logOut io.Writer, mode appMode) (a *app, err error) {
+	a = &app{cfg: cfg, log: newLogger(logOut, cfg.LogLevel)}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	a.store, err = store.Open(ctx, store.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: a.log})
+	if err != nil {
+		return a, fmt.Errorf("open store: %w", err)
+	}
+	a.engines, err = buildEngines(ctx, cfg, a.store, a.log)
+	if err != nil {
+		return a, err
+	}
+	a.pipeline, err = ingest.New(&ingest.Config{
+		Store: a.store, Extractor: a.engines.extractor, Drafter: a.engines.drafter, Alerter: a.engines.alerter,
+		Cases: a.engines.cases, ASR: a.engines.asr, RulesVersion: a.engines.rulesVersion(), Logger: a.log,
+	})
+	if err != nil {
+		return a, err
+	}
+	if mode.queue {
+		a.queue, err = ingest.NewQueue(a.pipeline, &ingest.QueueConfig{
+			Workers: cfg.Workers, MaxAttempts: cfg.MaxAttempts, JobTimeout: cfg.JobTimeout, Logger: a.log,
+		})
+		if err != nil {
+			return a, err
+		}
+		if err := a.queue.Migrate(ctx); err != nil {
+			return a, err
+		}
+	}
+	if mode.http {
+		if err := a.startHTTP(ctx); err != nil {
+			return a, err
+		}
+	}
+	return a, nil
+}
+
+func (a *app) startHTTP(ctx context.Context) error {
+	var q api.Enqueuer
+	if a.queue != nil {
+		q = a.queue
+	}
+	srv, err := api.New(&api.Config{
+		Store: a.store, Pipeline: a.pipeline, Queue: q, Mounts: a.engines.mounts, Similar: a.engines.similar,
+		FeedbackSummary: a.engines.feedbackSummary, Authenticators: a.engines.authenticators, Dev: a.cfg.Dev,
+		MaxBodyBytes: a.cfg.MaxBodyBytes, MaxAudioBytes: a.cfg.MaxAudioBytes,
+		AudioDir: filepath.Join(a.cfg.DataDir, "audio"), Version: version, Logger: a.log,
+	})
+	if err != nil {
+		return err
+	}
+	a.server = srv
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
+	}
+	a.ln = ln
+	a.http = &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // audio uploads
+		WriteTimeout:      5 * time.Minute, // ?wait=true
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	if a.cfg.TLSCert != "" {
+		a.http.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	return nil
+}
+
+// URL is the base URL the server listens on.
+func (a *app) URL() string {
+	scheme := "http"
+	if a.cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + a.ln.Addr().String()
+}
+
+// Run serves until ctx is cancelled, then shuts down gracefully.
+func (a *app) Run(ctx context.Context) error {
+	if a.queue != nil {
+		if err := a.queue.Start(ctx); err != nil {
+			return err
+		}
+	}
+	errc := make(chan error, 1)
+	go func() {
+		var err error
+		if a.cfg.TLSCert != "" {
+			err = a.http.ServeTLS(a.ln, a.cfg.TLSCert, a.cfg.TLSKey)
+		} else {
+			err = a.http.Serve(a.ln)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+		close(errc)
+	}()
+	a.log.Info("medscribe serving", "addr", a.ln.Addr().String(), "store", a.store.Dialect(), "dev", a.cfg.Dev)
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		return err
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := a.http.Shutdown(shut)
+	if a.queue != nil {
+		err = errors.Join(err, a.queue.Stop(shut))
+	}
+	return err
+}
+
+// Close releases everything newApp opened.
+func (a *app) Close() error {
+	var err error
+	if a.ln != nil && a.http == nil {
+		err = a.ln.Close()
+	}
+	if a.engines != nil {
+		a.engines.close()
+	}
+	if a.store != nil {
+		err = errors.Join(err, a.store.Close())
+	}
+	return err
+}
