@@ -123,7 +123,7 @@ func TestProcessStoresGroundedDraft(t *testing.T) {
 	got, err := st.GetVisit(ctx, rec.ID)
 	require.NoError(t, err)
 	assert.Equal(t, visit.StatusDraft, got.Status)
-	require.Len(t, got.Problems, 1)
+	require.Len(t, got.Problems, 2, "one per mention in the test extractor")
 	assert.NoError(t, got.Validate())
 }
 

@@ -58,6 +58,9 @@ func New(cfg *Config) (*Engine, error) {
 	return &Engine{cfg: c}, nil
 }
 
+// EmbedderName names the embedder cases are embedded with.
+func (e *Engine) EmbedderName() string { return e.cfg.Embedder.Name() }
+
 // CaseFromVisit turns a processed visit into a case: what the patient has (problems not
 // absent or family), takes (drugs not merely considered), reports (findings, denied ones as
 // "no X") and the plan chosen at the visit as outcomes.
@@ -351,39 +354,25 @@ func sortedKeys(m map[string]int) []string {
 	return out
 }
 
-// Reindex re-embeds every case with the current embedder, in batches. It first clears the
+// Reindex re-embeds every case with the current embedder. It first clears the
 // old vectors (mixed dimensions are refused by the store), then fills them in; a case that
 // has nothing to embed stays without a vector. progress may be nil.
 func (e *Engine) Reindex(ctx context.Context, progress func(done int)) (int, error) {
 	if err := e.cfg.Store.ResetEmbeddings(ctx); err != nil {
 		return 0, err
 	}
-	var batch []*store.Case
-	done := 0
-	flush := func() error {
-		for _, c := range batch {
-			if err := e.Put(ctx, c); err != nil {
-				return err
-			}
-			done++
-			if progress != nil {
-				progress(done)
-			}
-		}
-		batch = batch[:0]
-		return nil
-	}
+	// Collect first: the embedded store has one connection, so writing while iterating would wait on itself.
 	var all []*store.Case
 	if err := e.cfg.Store.EachCase(ctx, func(c *store.Case) error { all = append(all, c); return nil }); err != nil {
 		return 0, err
 	}
-	for _, c := range all {
-		batch = append(batch, c)
-		if len(batch) == 64 {
-			if err := flush(); err != nil {
-				return done, err
-			}
+	for i, c := range all {
+		if err := e.Put(ctx, c); err != nil {
+			return i, err
+		}
+		if progress != nil {
+			progress(i + 1)
 		}
 	}
-	return done, flush()
+	return len(all), nil
 }

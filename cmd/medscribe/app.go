@@ -134,6 +134,7 @@ func (a *app) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	go a.reindexIfEmbedderChanged(ctx)
 	errc := make(chan error, 1)
 	go func() {
 		var err error
@@ -147,6 +148,9 @@ func (a *app) Run(ctx context.Context) error {
 		}
 		close(errc)
 	}()
+	for _, w := range a.engines.warnings {
+		a.log.Warn(w)
+	}
 	a.log.Info("medscribe serving", "addr", a.ln.Addr().String(), "store", a.store.Dialect(), "dev", a.cfg.Dev)
 	select {
 	case <-ctx.Done():
@@ -175,4 +179,24 @@ func (a *app) Close() error {
 		err = errors.Join(err, a.store.Close())
 	}
 	return err
+}
+
+// reindexIfEmbedderChanged re-embeds the case base in the background when it was embedded
+// by another embedder (a new model or dimension): until it is done, similar-case search
+// answers that it is being rebuilt rather than returning wrong neighbours.
+func (a *app) reindexIfEmbedderChanged(ctx context.Context) {
+	if a.engines == nil || a.engines.sim == nil {
+		return
+	}
+	st, err := a.store.CaseStats(ctx)
+	if err != nil || st.Count == 0 || st.Embedder == "" || st.Embedder == a.engines.sim.EmbedderName() {
+		return
+	}
+	a.log.Info("embedder changed: re-embedding cases in the background", "cases", st.Count, "from", st.Embedder, "to", a.engines.sim.EmbedderName())
+	n, err := a.engines.sim.Reindex(ctx, nil)
+	if err != nil {
+		a.log.Error("background reindex failed", "done", n, "err", err)
+		return
+	}
+	a.log.Info("background reindex done", "cases", n)
 }

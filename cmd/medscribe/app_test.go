@@ -100,12 +100,15 @@ func call(t *testing.T, method, url, key string, body any) (int, []byte, http.He
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := noRedirect.Do(req)
 	require.NoError(t, err)
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return res.StatusCode, b, res.Header
 }
+
+// noRedirect shows redirects (a page sending an anonymous visitor to the login) as they are.
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 func demoText(t *testing.T, name string) string {
 	t.Helper()

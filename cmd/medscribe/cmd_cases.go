@@ -27,7 +27,7 @@ func init() {
 
 func runCases(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: cases import|reindex|idf", errUsage)
+		return fmt.Errorf("%w: cases import|reindex|idf|eval", errUsage)
 	}
 	switch args[0] {
 	case "import":
@@ -36,13 +36,16 @@ func runCases(ctx context.Context, e *env, args []string) error {
 		return casesReindex(ctx, e, args[1:])
 	case "idf":
 		return casesIDF(ctx, e, args[1:])
+	case "eval":
+		return casesEval(ctx, e, args[1:])
 	}
-	return fmt.Errorf("%w: unknown cases subcommand %q (import, reindex, idf)", errUsage, args[0])
+	return fmt.Errorf("%w: unknown cases subcommand %q (import, reindex, idf, eval)", errUsage, args[0])
 }
 
-// dialogueRow is one dialogue of a public dataset CSV.
+// dialogueRow is one dialogue of a public dataset CSV, with its reference text: the note
+// (ACI-BENCH) or the section text (MTS-Dialog).
 type dialogueRow struct {
-	id, dialogue string
+	id, dialogue, reference string
 }
 
 // readDialogueCSV reads ACI-BENCH (encounter_id, dialogue) or MTS-Dialog (ID, dialogue) CSVs.
@@ -71,6 +74,10 @@ func readDialogueCSV(path string) ([]dialogueRow, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: no dialogue column", path)
 	}
+	refc, hasRef := col["note"]
+	if !hasRef {
+		refc, hasRef = col["section_text"]
+	}
 	var rows []dialogueRow
 	for line := 2; ; line++ {
 		rec, err := r.Read()
@@ -80,7 +87,11 @@ func readDialogueCSV(path string) ([]dialogueRow, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		rows = append(rows, dialogueRow{id: rec[idc], dialogue: rec[dc]})
+		row := dialogueRow{id: rec[idc], dialogue: rec[dc]}
+		if hasRef {
+			row.reference = rec[refc]
+		}
+		rows = append(rows, row)
 	}
 	return rows, nil
 }

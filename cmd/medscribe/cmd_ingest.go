@@ -261,9 +261,6 @@ func safeName(s string) string {
 	}, s)
 }
 
-var inputExts = map[string]bool{".txt": true, ".json": true, ".vtt": true, ".srt": true, ".textgrid": true,
-	".wav": true, ".mp3": true, ".m4a": true, ".ogg": true, ".flac": true, ".webm": true}
-
 // expandPaths turns folders into the supported files below them (sorted); files given by
 // name are kept whatever their extension, so content detection can judge them.
 func expandPaths(args []string) ([]string, error) {
@@ -288,7 +285,7 @@ func expandPaths(args []string) ([]string, error) {
 				}
 				return nil
 			}
-			if !d.IsDir() && inputExts[strings.ToLower(filepath.Ext(path))] {
+			if !d.IsDir() && transcript.KnownExtension(path) {
 				found = append(found, path)
 			}
 			return nil

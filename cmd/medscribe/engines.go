@@ -16,6 +16,7 @@ import (
 	"github.com/medscribe/medscribe/ingest/asr"
 	"github.com/medscribe/medscribe/nlp"
 	"github.com/medscribe/medscribe/nlp/embed"
+	"github.com/medscribe/medscribe/nlp/vocab"
 	"github.com/medscribe/medscribe/note"
 	"github.com/medscribe/medscribe/rules"
 	"github.com/medscribe/medscribe/store"
@@ -44,6 +45,8 @@ type engines struct {
 	rules           *rules.Manager
 	sim             *similar.Engine
 	closers         []func()
+	// warnings are said once at start by serve.
+	warnings []string
 }
 
 func (e *engines) rulesVersion() string {
@@ -70,7 +73,7 @@ func buildEngines(ctx context.Context, cfg config, st store.Store, log *slog.Log
 	e := &engines{}
 	ncfg := &nlp.Config{Logger: log}
 	if cfg.VocabDir != "" {
-		v, err := loadVocabDir(cfg.VocabDir)
+		v, err := vocab.LoadDir(cfg.VocabDir)
 		if err != nil {
 			return nil, err
 		}
@@ -115,17 +118,30 @@ func buildEngines(ctx context.Context, cfg config, st store.Store, log *slog.Log
 	if err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
 	}
-	svc, err := cds.New(&cds.Config{
+	// CDS Hooks calls are only served when the EHR's trust is configured (issuers and keys) or
+	// in --dev. Without it the service still evaluates rules for ingested visits, but its
+	// endpoints are not mounted: an unconfigured server must not accept unsigned calls.
+	trusted := len(cfg.CDS.Issuers) > 0 && (len(cfg.CDS.JWKSURLs) > 0 || cfg.CDS.JWKSFile != "")
+	ccfg := &cds.Config{
 		Rules: e.rules, Store: st, Dev: cfg.Dev, BaseURL: cfg.PublicURL, UIBaseURL: cfg.PublicURL,
-		Auth:           &cds.AuthConfig{JWKSURLs: cfg.CDS.JWKSURLs, JWKSFile: cfg.CDS.JWKSFile, Issuers: cfg.CDS.Issuers},
 		SimilarTimeout: cfg.CDS.SimilarTimeout, Logger: log,
-	})
+	}
+	if trusted {
+		ccfg.Auth = &cds.AuthConfig{JWKSURLs: cfg.CDS.JWKSURLs, JWKSFile: cfg.CDS.JWKSFile, Issuers: cfg.CDS.Issuers}
+	} else if !cfg.Dev {
+		ccfg.Dev, ccfg.Logger = true, slog.New(slog.DiscardHandler) // internal use only: no routes
+	}
+	svc, err := cds.New(ccfg)
 	if err != nil {
 		return nil, fmt.Errorf("cds service: %w", err)
 	}
 	e.alerter = svc
 	e.feedbackSummary = svc.FeedbackSummary
-	e.mounts = append(e.mounts, api.MountFunc(func(r *gin.Engine, _ func(...api.Role) gin.HandlerFunc) { svc.Routes(r) }))
+	if trusted || cfg.Dev {
+		e.mounts = append(e.mounts, api.MountFunc(func(r *gin.Engine, _ func(...api.Role) gin.HandlerFunc) { svc.Routes(r) }))
+	} else {
+		e.warnings = append(e.warnings, "CDS Hooks endpoints are off: set cds.issuers and cds.jwks_urls or cds.jwks_file to accept EHR calls")
+	}
 
 	ui, err := web.New(&web.Config{Store: st, Dev: cfg.Dev, SecureCookies: secureCookies(cfg), AudioDir: filepath.Join(cfg.DataDir, "audio"), Logger: log})
 	if err != nil {
@@ -133,15 +149,18 @@ func buildEngines(ctx context.Context, cfg config, st store.Store, log *slog.Log
 	}
 	e.mounts = append(e.mounts, ui)
 
-	acfg := &asr.Config{Logger: log}
+	acfg := &asr.Config{}
 	if cfg.LLMBaseURL != "" && cfg.ASRModel != "" {
 		acfg.BaseURL, acfg.APIKey, acfg.Model, acfg.Engine = cfg.LLMBaseURL, cfg.LLMAPIKey, cfg.ASRModel, "openai"
 	}
 	tr, err := asr.New(acfg)
 	if err != nil {
-		return nil, fmt.Errorf("speech recognition: %w", err)
+		// Transcripts work without speech recognition; an audio visit fails with this reason.
+		e.asr = noASR{err}
+		e.warnings = append(e.warnings, "audio visits will fail: "+err.Error())
+	} else {
+		e.asr = audioFiles{t: tr, dir: filepath.Join(cfg.DataDir, "audio")}
 	}
-	e.asr = audioFiles{t: tr, dir: filepath.Join(cfg.DataDir, "audio")}
 	return e, nil
 }
 
@@ -215,4 +234,11 @@ func newExtractor() (ingest.Extractor, error) {
 		return nil, err
 	}
 	return extractor{ex}, nil
+}
+
+// noASR stands in when no speech recogniser is available: audio visits fail, with the reason.
+type noASR struct{ err error }
+
+func (n noASR) TranscribeAudio(context.Context, visit.AudioRef) (visit.Transcript, error) {
+	return visit.Transcript{}, &ingest.PermanentError{Err: fmt.Errorf("speech recognition: %w", n.err)}
 }

@@ -3,7 +3,6 @@ package embed
 import (
 	"context"
 	"encoding/json"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -88,7 +87,10 @@ func TestDocFreqRoundTrip(t *testing.T) {
 	back, err := ParseDocFreq(df.Format())
 	require.NoError(t, err)
 	assert.Equal(t, df, back)
-	assert.Greater(t, back.IDF("problem:code:I10"), back.IDF("problem:code:J45.909"), "rarer features weigh more")
+	asthma := o.Features(Doc{Problems: []string{"asthma"}})[0].Key
+	htn := o.Features(Doc{Problems: []string{"hypertension"}})[0].Key
+	assert.Equal(t, 2, back.DF[asthma])
+	assert.Greater(t, back.IDF(htn), back.IDF(asthma), "rarer features weigh more")
 	_, err = ParseDocFreq([]byte("#docs\t2\nbad line\n"))
 	assert.ErrorContains(t, err, "idf.tsv:2")
 }
@@ -146,7 +148,7 @@ func TestOpenAIEmbedsAndNormalizes(t *testing.T) {
 	assert.Equal(t, "openai:test-embed@16", o.Name())
 }
 
-func TestOpenAIRefusesWrongDimensionAndNaN(t *testing.T) {
+func TestOpenAIRefusesWrongDimensionAndZeroVectors(t *testing.T) {
 	srv := embeddingsServer(t, 8, nil, nil)
 	defer srv.Close()
 	o, err := NewOpenAI(&OpenAIConfig{BaseURL: srv.URL + "/v1", Model: "m", Dims: 16})
@@ -154,10 +156,10 @@ func TestOpenAIRefusesWrongDimensionAndNaN(t *testing.T) {
 	_, err = o.Embed(context.Background(), []Doc{{Text: "x"}})
 	assert.ErrorContains(t, err, "returned 8 dimensions, configured 16")
 
-	nan := embeddingsServer(t, 8, nil, func(v []float32) { v[0] = float32(math.NaN()) })
-	defer nan.Close()
-	o, err = NewOpenAI(&OpenAIConfig{BaseURL: nan.URL + "/v1", Model: "m", Dims: 8})
+	zero := embeddingsServer(t, 8, nil, func(v []float32) { clear(v) })
+	defer zero.Close()
+	o, err = NewOpenAI(&OpenAIConfig{BaseURL: zero.URL + "/v1", Model: "m", Dims: 8})
 	require.NoError(t, err)
 	_, err = o.Embed(context.Background(), []Doc{{Text: "x"}})
-	assert.ErrorContains(t, err, "non-finite")
+	assert.ErrorContains(t, err, "zero vector")
 }
