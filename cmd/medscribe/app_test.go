@@ -243,6 +243,14 @@ func TestEveryRouteHasAnAccessRule(t *testing.T) {
 	for _, r := range append(a.server.Rules(), web.Routes()...) {
 		rules[r.Method+" "+r.Path] = r
 	}
+	spec := a.server.OpenAPI()["paths"].(map[string]any)
+	for _, r := range a.server.Rules() {
+		item, ok := spec[strings.NewReplacer(":id", "{id}").Replace(r.Path)].(map[string]any)
+		if assert.True(t, ok, "OpenAPI documents %s", r.Path) {
+			assert.Contains(t, item, strings.ToLower(r.Method), "OpenAPI documents %s %s", r.Method, r.Path)
+		}
+	}
+	assert.Len(t, spec, countPaths(a.server.Rules()), "OpenAPI has no path without a route")
 	cdsPublic := map[string]bool{"GET /cds-services": true} // discovery is public by spec
 	key := apiKey(t, a.store, "integrator")
 	for _, rt := range a.server.Engine().Routes() {
@@ -322,4 +330,12 @@ func TestBrowserReview(t *testing.T) {
 	got, err := a.store.GetVisit(ctx, rec.ID)
 	require.NoError(t, err)
 	assert.Equal(t, visit.StatusSigned, got.Status, "the browser's signature is stored")
+}
+
+func countPaths(rules []api.Rule) int {
+	seen := map[string]bool{}
+	for _, r := range rules {
+		seen[r.Path] = true
+	}
+	return len(seen)
 }

@@ -22,7 +22,7 @@ import (
 )
 
 func init() {
-	register(command{name: "cases", summary: "similar-case base: import, reindex, idf", run: runCases})
+	register(command{name: "cases", summary: "similar-case base: import, reindex, idf, eval", run: runCases})
 }
 
 func runCases(ctx context.Context, e *env, args []string) error {
