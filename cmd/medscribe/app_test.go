@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -130,8 +132,35 @@ func TestServeEndToEndPostgres(t *testing.T) {
 		}
 		t.Skip("TEST_DATABASE_URL not set; run `eval \"$(bash .ci/postgres.sh)\"` to test against PostgreSQL")
 	}
-	a, logs := testApp(t, url)
+	a, logs := testApp(t, freshDatabase(t, url))
 	testServe(t, a, logs)
+}
+
+// freshDatabase creates an empty database on the server of url for one test and drops it
+// afterwards, so runs never see each other's visits, keys or jobs.
+func freshDatabase(t testing.TB, url string) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	name := fmt.Sprintf("medscribe_e2e_%d", time.Now().UnixNano())
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+name)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		c, err := pgx.Connect(ctx, url)
+		if err == nil {
+			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			c.Close(ctx)
+		}
+	})
+	cfg, err := pgx.ParseConfig(url)
+	require.NoError(t, err)
+	u := fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
+	if cfg.Password != "" {
+		u = fmt.Sprintf("postgres://%s:%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Password, cfg.Host, cfg.Port, name)
+	}
+	return u
 }
 
 func testServe(t *testing.T, a *app, logs *syncBuffer) {

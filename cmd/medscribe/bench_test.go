@@ -40,7 +40,7 @@ func BenchmarkIngest(b *testing.B) {
 		if url == "" {
 			b.Skip("TEST_DATABASE_URL not set")
 		}
-		benchIngest(b, url)
+		benchIngest(b, freshDatabase(b, url))
 	})
 }
 

@@ -33,8 +33,8 @@ func runRules(ctx context.Context, e *env, args []string) error {
 	if fl.NArg() > 1 {
 		return fmt.Errorf("%w: give one rule directory", errUsage)
 	}
-	fsys, root, label := rules.ShippedFS()
-	label = "shipped rules (embedded)"
+	fsys, root := rules.ShippedFS()
+	label := "shipped rules (embedded)"
 	if fl.NArg() == 1 {
 		dir := fl.Arg(0)
 		st, err := os.Stat(dir)
