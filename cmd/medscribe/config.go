@@ -9,11 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/medscribe/medscribe/note"
 )
 
 // config is everything `serve`, `ingest` and `demo` need. Precedence: flags, then
@@ -44,7 +47,7 @@ type config struct {
 	MaxAttempts   int           `yaml:"max_attempts"`    // default 5
 	RulesDir      string        `yaml:"rules_dir"`       // empty = the shipped rule set
 	VocabDir      string        `yaml:"vocab_dir"`       // MEDSCRIBE_VOCAB_DIR: vocabulary imported by `vocab import`, merged over the built-in one
-	NoteTemplate  string        `yaml:"note_template"`   // full (default) or soap
+	NoteTemplate  string        `yaml:"note_template"`   // full (default), soap, orthopedic
 
 	CDS cdsConfig `yaml:"cds"`
 }
@@ -190,8 +193,8 @@ func (c *config) validate() error {
 	if c.EmbedDims < 8 || c.EmbedDims > 4096 {
 		errs = append(errs, "embed_dims must be 8-4096")
 	}
-	if c.NoteTemplate != "full" && c.NoteTemplate != "soap" {
-		errs = append(errs, fmt.Sprintf("note_template %q: want full or soap", c.NoteTemplate))
+	if !slices.Contains(note.Templates(), c.NoteTemplate) {
+		errs = append(errs, fmt.Sprintf("note_template %q: want one of %s", c.NoteTemplate, strings.Join(note.Templates(), ", ")))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid configuration:\n  - %s", strings.Join(errs, "\n  - "))
