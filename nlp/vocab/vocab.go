@@ -1,9 +1,3 @@
-// Package vocab owns medscribe's clinical vocabulary: the embedded data files (drugs with RxNorm
-// ingredient codes and classes, problems and findings with ICD-10-CM/SNOMED CT codes, labs and
-// imaging with LOINC, abbreviations) and the importer for full official releases.
-//
-// Every code carries the source it was taken from. A code that is not certain is left nil:
-// never guessed.
 package vocab
 
 import "github.com/medscribe/medscribe/visit"
@@ -38,4 +32,27 @@ type Entry struct {
 	Classes []string `json:"classes,omitempty"`
 	// Codes holds extra codes for the same concept (e.g. SNOMED CT beside ICD-10-CM).
 	Codes []visit.Code `json:"codes,omitempty"`
+	// Expansion is what an abbreviation stands for; abbreviations only. When it names a concept
+	// of the vocabulary it is that entry's preferred term ("htn" → "hypertension", "chf" →
+	// "heart failure") or, for drugs, a class name ("ppi"); otherwise the plain meaning ("bid" →
+	// "twice daily"). Added after the first contract: additive.
+	Expansion string `json:"expansion,omitempty"`
+	// Category groups abbreviations by what they expand to (see the Category constants), so the
+	// engine can tell a frequency ("bid") from a route ("po") or a problem ("htn").
+	Category string `json:"category,omitempty"`
 }
+
+// Abbreviation categories (Entry.Category).
+const (
+	CategoryProblem   = "problem"
+	CategoryFinding   = "finding"
+	CategoryDrug      = "drug"
+	CategoryLab       = "lab"
+	CategoryImaging   = "imaging"
+	CategoryProcedure = "procedure"
+	CategoryFrequency = "frequency"
+	CategoryRoute     = "route"
+	CategoryUnit      = "unit"
+	CategoryForm      = "form"
+	CategoryOther     = "other"
+)
