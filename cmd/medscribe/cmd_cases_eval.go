@@ -30,6 +30,7 @@ func casesEval(ctx context.Context, e *env, args []string) error {
 	var inputs multiFlag
 	fs.Var(&inputs, "data", "ACI-BENCH or MTS-Dialog CSV (repeatable)")
 	asJSON := fs.Bool("json", false, "print JSON")
+	dims := fs.Int("dims", 1024, "offline embedder dimension")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -56,11 +57,12 @@ func casesEval(ctx context.Context, e *env, args []string) error {
 				return err
 			}
 			rec := &visit.Record{Problems: res.Problems, Medications: res.Medications, Findings: res.Findings}
-			cases = append(cases, retrieval.Case{ID: row.id, Doc: similar.DocOf(similar.CaseFromVisit(rec)),
-				Text: row.dialogue, Gold: goldConcepts(eng, assessmentOf(row.reference))})
+			doc := similar.DocOf(similar.CaseFromVisit(rec))
+			doc.Text = row.dialogue
+			cases = append(cases, retrieval.Case{ID: row.id, Doc: doc, Text: row.dialogue, Gold: goldConcepts(eng, assessmentOf(row.reference))})
 		}
 	}
-	emb, err := embed.NewOffline(nil)
+	emb, err := embed.NewOffline(&embed.OfflineConfig{Dims: *dims, Recognize: recognizer(eng)})
 	if err != nil {
 		return err
 	}
@@ -117,4 +119,16 @@ func goldConcepts(eng *nlp.Engine, text string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// recognizer adapts the concept recognizer to the embedder.
+func recognizer(eng *nlp.Engine) func(string) []*vocab.Entry {
+	return func(text string) []*vocab.Entry {
+		cs := eng.Concepts(text)
+		out := make([]*vocab.Entry, len(cs))
+		for i, c := range cs {
+			out[i] = c.Entry
+		}
+		return out
+	}
 }

@@ -37,7 +37,7 @@ type config struct {
 	LLMModel   string        `yaml:"llm_model"`    // MEDSCRIBE_LLM_MODEL
 	LLMTimeout time.Duration `yaml:"llm_timeout"`  // default 30s
 	EmbedModel string        `yaml:"embed_model"`  // MEDSCRIBE_EMBED_MODEL; empty = offline embedder
-	EmbedDims  int           `yaml:"embed_dims"`   // default 256
+	EmbedDims  int           `yaml:"embed_dims"`   // default 1024
 	ASRModel   string        `yaml:"asr_model"`    // MEDSCRIBE_ASR_MODEL; with LLMBaseURL selects remote ASR
 
 	MaxBodyBytes  int64         `yaml:"max_body_bytes"`  // default 8 MiB
@@ -63,7 +63,7 @@ type cdsConfig struct {
 
 func defaultConfig() config {
 	return config{
-		Addr: "127.0.0.1:8080", DataDir: "data", LogLevel: "info", LLMTimeout: 30 * time.Second, EmbedDims: 256,
+		Addr: "127.0.0.1:8080", DataDir: "data", LogLevel: "info", LLMTimeout: 30 * time.Second, EmbedDims: 1024,
 		MaxBodyBytes: 8 << 20, MaxAudioBytes: 200 << 20, JobTimeout: 2 * time.Minute, MaxAttempts: 5, NoteTemplate: "full",
 		CDS: cdsConfig{SimilarK: 10, SimilarMin: 0.3, SimilarTimeout: 150 * time.Millisecond},
 	}

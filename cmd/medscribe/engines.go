@@ -92,7 +92,7 @@ func buildEngines(ctx context.Context, cfg config, st store.Store, log *slog.Log
 	if cfg.EmbedModel != "" && cfg.LLMBaseURL != "" {
 		emb, err = embed.NewOpenAI(&embed.OpenAIConfig{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey, Model: cfg.EmbedModel, Dims: cfg.EmbedDims})
 	} else {
-		emb, err = embed.NewOffline(&embed.OfflineConfig{Dims: cfg.EmbedDims, Vocab: ncfg.Vocab})
+		emb, err = embed.NewOffline(&embed.OfflineConfig{Dims: cfg.EmbedDims, Vocab: ncfg.Vocab, Recognize: recognizer(ex)})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("embedder: %w", err)
