@@ -12,7 +12,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/medscribe/medscribe/cds"
 	"github.com/medscribe/medscribe/nlp/embed"
+	"github.com/medscribe/medscribe/rules"
 	"github.com/medscribe/medscribe/store"
 	"github.com/medscribe/medscribe/visit"
 )
@@ -127,4 +129,25 @@ func TestReindexAfterEmbedderChange(t *testing.T) {
 	m, err := e.Search(ctx, embed.Doc{Problems: []string{"asthma"}}, 2, nil)
 	require.NoError(t, err)
 	assert.Len(t, m, 2)
+}
+
+func TestSimilarCardsOnlyAtPatientViewAndOrderSign(t *testing.T) {
+	st := openStore(t)
+	e := newEngine(t, st, 128)
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		require.NoError(t, e.IndexVisit(ctx, rec(fmt.Sprintf("af%d", i), fmt.Sprintf("p%d", i), []string{"atrial fibrillation"}, []string{"warfarin"}, "cardiology")))
+	}
+	p := &cds.PatientContext{PatientID: "ehr-1", Hook: "order-sign", Patient: rules.Patient{
+		Conditions:  []rules.Condition{{Text: "Atrial fibrillation"}},
+		Medications: []rules.Med{{Name: "warfarin", Status: "active"}, {Name: "ibuprofen", Draft: true}},
+	}}
+	card, err := e.SimilarCards(ctx, p, []rules.Med{{Name: "ibuprofen", Draft: true}})
+	require.NoError(t, err)
+	require.NotNil(t, card)
+	assert.Contains(t, card.Detail, "None of them was on **ibuprofen**")
+	p.Hook = "order-select"
+	card, err = e.SimilarCards(ctx, p, nil)
+	require.NoError(t, err)
+	assert.Nil(t, card, "no similar-case card at order-select")
 }
