@@ -148,6 +148,10 @@ func (s *Server) allow(roles []Role) gin.HandlerFunc {
 			return
 		}
 		c.Request = c.Request.WithContext(WithPrincipal(c.Request.Context(), p))
+		if s.cfg.RateLimit != nil {
+			s.cfg.RateLimit(c)
+			return
+		}
 		c.Next()
 	}
 }

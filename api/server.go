@@ -50,6 +50,9 @@ type Config struct {
 	Authenticators []Authenticator
 	// Dev turns authentication off (every caller is an admin named "dev").
 	Dev bool
+	// RateLimit runs after authentication on every protected route (so its key is the
+	// principal); nil = no limit.
+	RateLimit gin.HandlerFunc
 	// MaxBodyBytes bounds JSON bodies; default 8 MiB.
 	MaxBodyBytes int64
 	// MaxAudioBytes bounds audio uploads; default 200 MiB.

@@ -12,7 +12,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/medscribe/medscribe/api"
+	"github.com/medscribe/medscribe/api/ratelimit"
 	"github.com/medscribe/medscribe/ingest"
 	"github.com/medscribe/medscribe/store"
 )
@@ -88,8 +90,18 @@ func (a *app) startHTTP(ctx context.Context) error {
 	if a.queue != nil {
 		q = a.queue
 	}
+	var rl gin.HandlerFunc
+	if a.cfg.RateLimit.Rate >= 0 && !a.cfg.Dev { // --dev has one principal for everyone: a limit would only get in the way
+		rl = ratelimit.New(&ratelimit.Config{Rate: a.cfg.RateLimit.Rate, Burst: a.cfg.RateLimit.Burst}).Middleware(func(c *gin.Context) string {
+			if p := api.PrincipalFrom(c.Request.Context()); p != nil {
+				return p.Name
+			}
+			return ""
+		})
+	}
 	srv, err := api.New(&api.Config{
-		Store: a.store, Pipeline: a.pipeline, Queue: q, Mounts: a.engines.mounts, Similar: a.engines.similar,
+		RateLimit: rl,
+		Store:     a.store, Pipeline: a.pipeline, Queue: q, Mounts: a.engines.mounts, Similar: a.engines.similar,
 		FeedbackSummary: a.engines.feedbackSummary, Authenticators: a.engines.authenticators, Dev: a.cfg.Dev,
 		MaxBodyBytes: a.cfg.MaxBodyBytes, MaxAudioBytes: a.cfg.MaxAudioBytes,
 		AudioDir: filepath.Join(a.cfg.DataDir, "audio"), Version: version, Logger: a.log,

@@ -371,8 +371,8 @@ func (f *fakeMedscribe) visit(w http.ResponseWriter, r *http.Request) {
 		f.fail("ingest auth %q", r.Header.Get("Authorization"))
 	}
 	var req struct {
-		ExternalID string `json:"external_id"`
-		PatientID  string `json:"patient_id"`
+		ExternalID string       `json:"external_id"`
+		PatientID  string       `json:"patient_id"`
 		Turns      []visit.Turn `json:"turns"`
 	}
 	dec := json.NewDecoder(r.Body)

@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/medscribe/medscribe/api/ratelimit"
 	"github.com/medscribe/medscribe/note"
 )
 
@@ -49,7 +50,23 @@ type config struct {
 	VocabDir      string        `yaml:"vocab_dir"`       // MEDSCRIBE_VOCAB_DIR: vocabulary imported by `vocab import`, merged over the built-in one
 	NoteTemplate  string        `yaml:"note_template"`   // full (default), soap, orthopedic
 
-	CDS cdsConfig `yaml:"cds"`
+	CDS       cdsConfig       `yaml:"cds"`
+	OIDC      oidcConfig      `yaml:"oidc"`
+	RateLimit rateLimitConfig `yaml:"rate_limit"`
+}
+
+type oidcConfig struct {
+	Issuer    string            `yaml:"issuer"`     // MEDSCRIBE_OIDC_ISSUER; empty = OIDC bearer tokens off
+	Audience  string            `yaml:"audience"`   // MEDSCRIBE_OIDC_AUDIENCE; required with issuer
+	JWKSURL   string            `yaml:"jwks_url"`   // default: discovered from the issuer
+	RoleClaim string            `yaml:"role_claim"` // default "roles"; e.g. realm_access.roles
+	RoleMap   map[string]string `yaml:"role_map"`   // IdP role → medscribe role; default identity
+	Leeway    time.Duration     `yaml:"leeway"`     // default 30s
+}
+
+type rateLimitConfig struct {
+	Rate  float64 `yaml:"rate"`  // requests/s per principal; default 50; negative = off
+	Burst int     `yaml:"burst"` // default 100
 }
 
 type cdsConfig struct {
@@ -65,7 +82,8 @@ func defaultConfig() config {
 	return config{
 		Addr: "127.0.0.1:8080", DataDir: "data", LogLevel: "info", LLMTimeout: 30 * time.Second, EmbedDims: 1024,
 		MaxBodyBytes: 8 << 20, MaxAudioBytes: 200 << 20, JobTimeout: 2 * time.Minute, MaxAttempts: 5, NoteTemplate: "full",
-		CDS: cdsConfig{SimilarK: 10, SimilarMin: 0.3, SimilarTimeout: 150 * time.Millisecond},
+		CDS:       cdsConfig{SimilarK: 10, SimilarMin: 0.3, SimilarTimeout: 150 * time.Millisecond},
+		RateLimit: rateLimitConfig{Rate: 50, Burst: 100},
 	}
 }
 
@@ -125,6 +143,8 @@ func (cf *configFlags) resolve(getenv func(string) string) (config, error) {
 	env("MEDSCRIBE_ASR_MODEL", &c.ASRModel)
 	env("MEDSCRIBE_VOCAB_DIR", &c.VocabDir)
 	env("MEDSCRIBE_RULES_DIR", &c.RulesDir)
+	env("MEDSCRIBE_OIDC_ISSUER", &c.OIDC.Issuer)
+	env("MEDSCRIBE_OIDC_AUDIENCE", &c.OIDC.Audience)
 	if v := getenv("MEDSCRIBE_DEV"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -195,6 +215,14 @@ func (c *config) validate() error {
 	}
 	if !slices.Contains(note.Templates(), c.NoteTemplate) {
 		errs = append(errs, fmt.Sprintf("note_template %q: want one of %s", c.NoteTemplate, strings.Join(note.Templates(), ", ")))
+	}
+	if c.OIDC.Issuer != "" && c.OIDC.Audience == "" {
+		errs = append(errs, "oidc.audience is required with oidc.issuer")
+	}
+	if c.RateLimit.Rate >= 0 {
+		if err := ratelimit.Validate(&ratelimit.Config{Rate: c.RateLimit.Rate, Burst: c.RateLimit.Burst}); err != nil {
+			errs = append(errs, "rate_limit: "+err.Error())
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid configuration:\n  - %s", strings.Join(errs, "\n  - "))

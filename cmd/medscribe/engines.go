@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/medscribe/medscribe/api"
+	"github.com/medscribe/medscribe/api/oidc"
 	"github.com/medscribe/medscribe/cds"
 	"github.com/medscribe/medscribe/cds/similar"
 	"github.com/medscribe/medscribe/ingest"
@@ -141,6 +142,15 @@ func buildEngines(ctx context.Context, cfg config, st store.Store, log *slog.Log
 		e.mounts = append(e.mounts, api.MountFunc(func(r *gin.Engine, _ func(...api.Role) gin.HandlerFunc) { svc.Routes(r) }))
 	} else {
 		e.warnings = append(e.warnings, "CDS Hooks endpoints are off: set cds.issuers and cds.jwks_urls or cds.jwks_file to accept EHR calls")
+	}
+
+	if cfg.OIDC.Issuer != "" {
+		oa, err := oidc.New(ctx, &oidc.Config{Issuer: cfg.OIDC.Issuer, Audience: cfg.OIDC.Audience, JWKSURL: cfg.OIDC.JWKSURL,
+			RoleClaim: cfg.OIDC.RoleClaim, RoleMap: cfg.OIDC.RoleMap, Leeway: cfg.OIDC.Leeway})
+		if err != nil {
+			return nil, fmt.Errorf("oidc: %w", err)
+		}
+		e.authenticators = append(e.authenticators, oa)
 	}
 
 	ui, err := web.New(&web.Config{Store: st, Dev: cfg.Dev, SecureCookies: secureCookies(cfg), AudioDir: filepath.Join(cfg.DataDir, "audio"), Logger: log})

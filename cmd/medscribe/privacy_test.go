@@ -72,7 +72,9 @@ var jsonEscapes = strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\n`, " ", `\t`, " "
 
 var spaces = regexp.MustCompile(`\s+`)
 
-func fold(s string) string { return strings.TrimSpace(spaces.ReplaceAllString(strings.ToLower(s), " ")) }
+func fold(s string) string {
+	return strings.TrimSpace(spaces.ReplaceAllString(strings.ToLower(s), " "))
+}
 
 // leaks returns the phrases found in hay.
 func (d *phiDetector) leaks(hay string) []string {
@@ -392,7 +394,7 @@ func TestPrivacyNoPHIInLogsMetricsOrErrors(t *testing.T) {
 	dc.json("POST", "/cds-services/medscribe-patient-view", "", hook)
 	dc.do("POST", "/cds-services/medscribe-patient-view", "", "application/json", []byte(`{"hook": "patient-view", "context": {"patientId": "zebedee quillfeather`), nil)
 	dc.json("POST", "/cds-services/medscribe-patient-view/feedback", "", map[string]any{"feedback": []map[string]any{
-		{"card": "quillfeather", "outcome": "overridden", "overrideReason": map[string]any{"userComment": "throbbing ache behind my left eye"}}}})
+		{"card": "6f3a4c1e-8f0e-4a55-9d7e-1c2b3a4d5e6f", "outcome": "overridden", "outcomeTimestamp": time.Now().UTC().Format(time.RFC3339), "overrideReason": map[string]any{"userComment": "throbbing ache behind my left eye"}}}})
 	code, devMetrics := dc.do("GET", "/metrics", "", "", nil, nil)
 	require.Equal(t, http.StatusOK, code)
 
