@@ -2,7 +2,6 @@ package web
 
 import (
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/medscribe/medscribe/api"
+	"github.com/medscribe/medscribe/fhir"
 	"github.com/medscribe/medscribe/store"
 	"github.com/medscribe/medscribe/visit"
 )
@@ -390,28 +390,7 @@ func (u *UI) documentReference(c *gin.Context) {
 	}
 	u.audit(c, "export signed note", "visit:"+rec.ID)
 	c.Header("Content-Type", "application/fhir+json")
-	c.JSON(http.StatusOK, DocumentReference(rec, sig))
-}
-
-// DocumentReference is the FHIR R4 DocumentReference of a signed note.
-func DocumentReference(rec *visit.Record, sig *store.Signature) map[string]any {
-	subject := map[string]any{"reference": "Patient/" + rec.PatientID}
-	if rec.PatientID == "" {
-		subject = map[string]any{"display": "patient of visit " + rec.ExternalID}
-	}
-	return map[string]any{
-		"resourceType":  "DocumentReference",
-		"id":            rec.ID,
-		"status":        "current",
-		"docStatus":     "final",
-		"type":          map[string]any{"coding": []any{map[string]any{"system": visit.SystemLOINC, "code": "11506-3", "display": "Progress note"}}},
-		"subject":       subject,
-		"date":          sig.SignedAt.Format("2006-01-02T15:04:05Z"),
-		"authenticator": map[string]any{"display": sig.SignedBy},
-		"content": []any{map[string]any{"attachment": map[string]any{
-			"contentType": "text/plain; charset=utf-8", "data": base64.StdEncoding.EncodeToString([]byte(sig.Note.Text)),
-			"title": "Visit note " + rec.ExternalID}}},
-	}
+	c.JSON(http.StatusOK, fhir.SignedNote(rec, sig.SignedBy, sig.SignedAt, sig.Note.Text))
 }
 
 func (u *UI) qualityPage(c *gin.Context) {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/medscribe/medscribe/api"
+	"github.com/medscribe/medscribe/fhir"
 	"github.com/medscribe/medscribe/ingest"
 	"github.com/medscribe/medscribe/ingest/transcript"
 	"github.com/medscribe/medscribe/visit"
@@ -216,7 +217,7 @@ func (r *ingestRun) print(w io.Writer, rec *visit.Record) error {
 		}
 		return writeJSON(w, rec)
 	case "fhir":
-		return writeJSON(w, api.VisitBundle(rec))
+		return writeJSON(w, fhir.VisitBundle(rec))
 	case "note":
 		_, err := fmt.Fprintln(w, rec.Note.Text)
 		return err
