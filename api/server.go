@@ -246,6 +246,9 @@ func (s *Server) fail(c *gin.Context, err error) {
 		status, detail = http.StatusRequestEntityTooLarge, "request body too large"
 	case errors.Is(err, ingest.ErrInvalid):
 		status, detail = http.StatusBadRequest, err.Error()
+	case errors.Is(err, store.ErrBadCursor):
+		status, detail = http.StatusBadRequest, "cursor is not one this server gave out"
+		fields = []problem.FieldError{{Where: "query.cursor", Message: "use next_cursor from the previous page"}}
 	case errors.Is(err, errUnauthenticated):
 		status, detail = http.StatusUnauthorized, err.Error()
 	case errors.Is(err, errForbidden):

@@ -185,7 +185,7 @@ type Outcome struct {
 
 // SimilarOpts narrows a similarity search.
 type SimilarOpts struct {
-	// MinScore drops matches with cosine similarity below it.
+	// MinScore drops matches with cosine similarity below it (0 keeps every match).
 	MinScore float64
 	// ExcludeIDs drops these case ids (e.g. the query's own case).
 	ExcludeIDs []string

@@ -1,0 +1,121 @@
+package store_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/medscribe/medscribe/store"
+	"github.com/medscribe/medscribe/store/storetest"
+)
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func openSQLite(t *testing.T) *store.SQLite {
+	t.Helper()
+	s, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "medscribe.db"), quietLogger())
+	require.NoError(t, err)
+	return s
+}
+
+func TestSQLiteConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) store.Store { return openSQLite(t) })
+}
+
+func TestSQLiteMigrateIdempotent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "medscribe.db")
+	s, err := store.OpenSQLite(ctx, path, quietLogger())
+	require.NoError(t, err)
+	require.NoError(t, s.Migrate(ctx))
+	require.NoError(t, s.Migrate(ctx))
+	var n int
+	require.NoError(t, s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n))
+	assert.Equal(t, 1, n)
+	require.NoError(t, s.Close())
+
+	// Reopening a migrated file works and keeps the data.
+	s, err = store.OpenSQLite(ctx, path, quietLogger())
+	require.NoError(t, err)
+	defer s.Close()
+	require.NoError(t, s.Ping(ctx))
+}
+
+func TestSQLiteAuditAppendOnly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openSQLite(t)
+	defer s.Close()
+	require.NoError(t, s.AppendAudit(ctx, store.AuditEvent{Actor: "a", Role: "admin", Action: "x", Object: "visit:1", Client: "c"}))
+	_, err := s.DB().ExecContext(ctx, `UPDATE audit SET actor = 'b'`)
+	assert.ErrorContains(t, err, "append-only")
+	_, err = s.DB().ExecContext(ctx, `DELETE FROM audit`)
+	assert.ErrorContains(t, err, "append-only")
+	evs, err := s.ListAudit(ctx, store.AuditFilter{})
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	assert.Equal(t, "a", evs[0].Actor)
+}
+
+func TestSQLiteClosedIsUnavailable(t *testing.T) {
+	t.Parallel()
+	s := openSQLite(t)
+	require.NoError(t, s.Close())
+	assert.ErrorIs(t, s.Ping(context.Background()), store.ErrUnavailable)
+}
+
+func TestOpenDefaultsToSQLite(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "nested", "data")
+	s, err := store.Open(context.Background(), store.Config{DataDir: dir, Logger: quietLogger()})
+	require.NoError(t, err)
+	defer s.Close()
+	assert.Equal(t, "sqlite", s.Dialect())
+	fi, err := os.Stat(dir)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o700), fi.Mode().Perm())
+	_, err = os.Stat(filepath.Join(dir, "medscribe.db"))
+	assert.NoError(t, err)
+}
+
+func TestOpenRejectsBadHNSW(t *testing.T) {
+	t.Parallel()
+	_, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir(), HNSW: store.HNSWParams{M: 1, EfConstruction: 64}})
+	assert.ErrorContains(t, err, "hnsw m")
+}
+
+func TestSQLiteSearchSeesOtherProcessWrites(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "medscribe.db")
+	a, err := store.OpenSQLite(ctx, path, quietLogger())
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := store.OpenSQLite(ctx, path, quietLogger())
+	require.NoError(t, err)
+	defer b.Close()
+
+	require.NoError(t, a.PutCase(ctx, &store.Case{ID: "x", Embedding: []float32{1, 0}}))
+	got, err := b.SimilarCases(ctx, []float32{0, 1}, 5, nil)
+	require.NoError(t, err)
+	require.Len(t, got, 1) // b's cache is now loaded
+
+	require.NoError(t, a.PutCase(ctx, &store.Case{ID: "y", Embedding: []float32{0, 1}}))
+	got, err = b.SimilarCases(ctx, []float32{0, 1}, 5, nil)
+	require.NoError(t, err)
+	require.Len(t, got, 2, "a write by another connection reloads the cache")
+	assert.Equal(t, "y", got[0].Case.ID)
+
+	require.NoError(t, a.ResetEmbeddings(ctx))
+	got, err = b.SimilarCases(ctx, []float32{0, 1}, 5, nil)
+	require.NoError(t, err)
+	assert.Empty(t, got)
+}
