@@ -16,6 +16,8 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/medscribe/medscribe/store"
 )
 
 // ProcessArgs is the River job that turns a queued visit into a draft.
@@ -41,7 +43,12 @@ type QueueConfig struct {
 	RetryBase, RetryMax time.Duration
 	// PollInterval is how often workers look for jobs inserted by other processes; default 200 ms.
 	PollInterval time.Duration
-	Logger       *slog.Logger
+	// ResumeInterval is how often visits left queued or processing are enqueued again, so a
+	// visit whose enqueue failed (the database went away between storing the visit and
+	// inserting its job, and the client was told 503) is still processed without a restart.
+	// Enqueuing a visit that has a job is a no-op. Default 15 s.
+	ResumeInterval time.Duration
+	Logger         *slog.Logger
 }
 
 func (c *QueueConfig) withDefaults() QueueConfig {
@@ -69,6 +76,9 @@ func (c *QueueConfig) withDefaults() QueueConfig {
 	}
 	if out.PollInterval <= 0 {
 		out.PollInterval = 200 * time.Millisecond
+	}
+	if out.ResumeInterval <= 0 {
+		out.ResumeInterval = 15 * time.Second
 	}
 	if out.Logger == nil {
 		out.Logger = slog.Default()
@@ -152,6 +162,15 @@ func (q *Queue) Start(ctx context.Context) error {
 	if err := q.start(ctx); err != nil {
 		return fmt.Errorf("start job queue: %w", err)
 	}
+	if err := q.resume(ctx); err != nil {
+		return err
+	}
+	go q.resumeEvery(ctx, q.cfg.ResumeInterval)
+	return nil
+}
+
+// resume enqueues every visit left queued or processing.
+func (q *Queue) resume(ctx context.Context) error {
 	ids, err := q.p.cfg.Store.VisitIDsWithStatus(ctx, "queued", "processing")
 	if err != nil {
 		return fmt.Errorf("find unfinished visits: %w", err)
@@ -162,9 +181,26 @@ func (q *Queue) Start(ctx context.Context) error {
 		}
 	}
 	if len(ids) > 0 {
-		q.cfg.Logger.InfoContext(ctx, "resumed unfinished visits", "count", len(ids))
+		q.cfg.Logger.DebugContext(ctx, "enqueued unfinished visits", "count", len(ids))
 	}
 	return nil
+}
+
+// resumeEvery runs resume until ctx ends; failures (the database is down) are retried at the
+// next tick.
+func (q *Queue) resumeEvery(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := q.resume(ctx); err != nil && ctx.Err() == nil {
+				q.cfg.Logger.WarnContext(ctx, "re-enqueue of unfinished visits failed", "err", err)
+			}
+		}
+	}
 }
 
 // Stop waits for running jobs to finish (bounded by ctx).
@@ -174,6 +210,11 @@ func (q *Queue) Stop(ctx context.Context) error { return q.stop(ctx) }
 // waiting or running is a no-op.
 func (q *Queue) Enqueue(ctx context.Context, visitID string) error {
 	if err := q.enqueue(ctx, visitID); err != nil {
+		// River returns the driver's errors. When the database cannot be reached, say so with
+		// the store's sentinel, so that the API answers 503 (retry later), not 500.
+		if pErr := q.p.cfg.Store.Ping(ctx); pErr != nil {
+			return fmt.Errorf("enqueue visit %s: %w: %w", visitID, store.ErrUnavailable, err)
+		}
 		return fmt.Errorf("enqueue visit %s: %w", visitID, err)
 	}
 	return nil

@@ -19,9 +19,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/medscribe/medscribe/ingest"
+	"github.com/medscribe/medscribe/ingest/transcript"
 	"github.com/medscribe/medscribe/store"
 	"github.com/medscribe/medscribe/visit"
 )
@@ -171,13 +174,25 @@ func TestPostgresOutage(t *testing.T) {
 		t.Skip("fault test runs a PostgreSQL cluster of its own")
 	}
 	pg := startPrivatePG(t)
-	a, _ := testApp(t, pg.url())
+	// A short job timeout: a job left "running" by the crash (its completion could not be
+	// written) is rescued after JobTimeout + 15 s.
+	a, _ := startApp(t, func(c *config) {
+		c.DatabaseURL = pg.url()
+		c.JobTimeout = 5 * time.Second
+	})
 	key := apiKey(t, a.store, "physician")
 	base := a.URL()
 	text := demoText(t, "diabetes-followup.txt")
 	client := &http.Client{Timeout: 15 * time.Second}
 
+	// ~33 requests/s in all: under the default per-key rate limit (50/s), so every refusal
+	// seen is the outage's.
+	pace := time.NewTicker(30 * time.Millisecond)
+	defer pace.Stop()
 	do := func(method, url string, body []byte) outcome {
+		if !strings.HasSuffix(url, "/readyz") {
+			<-pace.C
+		}
 		var r io.Reader
 		if body != nil {
 			r = bytes.NewReader(body)
@@ -201,6 +216,15 @@ func TestPostgresOutage(t *testing.T) {
 		return o
 	}
 
+	// The state a failed enqueue leaves behind: the visit is stored as queued, its job never
+	// inserted (POST /v1/visits stores the visit, then enqueues; the database can go away
+	// between the two, and the client is told 503). The queue must pick it up by itself.
+	tr, err := transcript.Parse("orphan.txt", []byte(text+"[doctor] visit orphan .\n"), nil)
+	require.NoError(t, err)
+	orphan, _, err := a.pipeline.Submit(context.Background(), ingest.Submission{Source: "api", ExternalID: "pg-orphan", Transcript: tr})
+	require.NoError(t, err)
+	require.Equal(t, visit.StatusQueued, orphan.Status)
+
 	var log outcomes
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -209,6 +233,7 @@ func TestPostgresOutage(t *testing.T) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
+			last := ""
 			for i := 0; ctx.Err() == nil; i++ {
 				ext := fmt.Sprintf("pg-%d-%04d", w, i)
 				body, _ := json.Marshal(map[string]any{"external_id": ext,
@@ -224,11 +249,18 @@ func TestPostgresOutage(t *testing.T) {
 				}
 				log.add(o)
 				if o.id != "" {
+					last = o.id
+				} else if last != "" {
+					// Reads of stored visits during the outage.
+					g := do("GET", base+"/v1/visits/"+last, nil)
+					g.op, g.id, g.ext = "get", last, ext
+					log.add(g)
+				}
+				if o.id != "" {
 					g := do("GET", base+"/v1/visits/"+o.id, nil)
 					g.op, g.id, g.ext = "get", o.id, ext
 					log.add(g)
 				}
-				time.Sleep(20 * time.Millisecond)
 			}
 		}(w)
 	}
@@ -251,6 +283,15 @@ func TestPostgresOutage(t *testing.T) {
 	pg.crash()
 	down := time.Now()
 	time.Sleep(4 * time.Second)
+	// POST /v1/visits stores the visit, then enqueues it: an enqueue failing on the dead
+	// database must be reported as the store being unavailable (503), not as an internal error.
+	qctx, qcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	qstart := time.Now()
+	qerr := a.queue.Enqueue(qctx, orphan.ID)
+	qcancel()
+	assert.Error(t, qerr)
+	assert.ErrorIs(t, qerr, store.ErrUnavailable, "an enqueue on a dead database is ErrUnavailable (503), not a 500: %v", qerr)
+	assert.Less(t, time.Since(qstart), 3*time.Second, "an enqueue on a dead database fails fast")
 	r := ready()
 	assert.Equal(t, http.StatusServiceUnavailable, r.status, "/readyz during the outage: %s", r.body)
 	assert.True(t, r.problem, "/readyz answers problem+json")
@@ -316,13 +357,13 @@ func TestPostgresOutage(t *testing.T) {
 	assert.Positive(t, after, "requests were made after the recovery")
 	sort.Slice(outageDur, func(i, j int) bool { return outageDur[i] < outageDur[j] })
 	t.Logf("requests: %d in all, %d during the outage (latency p50 %v, max %v), recovery %v after pg_ctl start (%v after the crash), %d after",
-		len(all), len(outageDur), outageDur[len(outageDur)/2].Round(time.Millisecond), outageDur[len(outageDur)-1].Round(time.Millisecond),
+		len(all), len(outageDur), outageDur[len(outageDur)/2].Round(time.Microsecond), outageDur[len(outageDur)-1].Round(time.Microsecond),
 		recovered.Sub(up).Round(time.Millisecond), recovered.Sub(down).Round(time.Millisecond), after)
 
 	// Nothing stuck: the queue resumes every visit left queued or processing.
 	sctx := context.Background()
 	var pending int
-	deadline := time.Now().Add(45 * time.Second)
+	deadline := time.Now().Add(40 * time.Second)
 	for {
 		ids, err := a.store.VisitIDsWithStatus(sctx, "queued", "processing")
 		require.NoError(t, err)
@@ -338,6 +379,13 @@ func TestPostgresOutage(t *testing.T) {
 			rec, err := a.store.GetVisit(sctx, id)
 			if err != nil {
 				continue
+			}
+			if conn, err := pgx.Connect(sctx, pg.url()); err == nil {
+				var state string
+				var attempt int
+				err := conn.QueryRow(sctx, "SELECT state, attempt FROM river_job WHERE args->>'visit_id' = $1 ORDER BY id DESC LIMIT 1", id).Scan(&state, &attempt)
+				t.Logf("stuck %s: river job state %q attempt %d (%v)", rec.ExternalID, state, attempt, err)
+				conn.Close(sctx)
 			}
 			for _, o := range all {
 				if o.ext == rec.ExternalID {
@@ -383,6 +431,9 @@ func TestPostgresOutage(t *testing.T) {
 			assert.NotEmpty(t, rec.Note.Text, "%s has its note", o.ext)
 		}
 	}
+	rec, err := a.store.GetVisit(sctx, orphan.ID)
+	require.NoError(t, err)
+	assert.Equal(t, visit.StatusDraft, rec.Status, "a visit whose enqueue failed is processed without restarting the program")
 	t.Logf("visits stored %d (%v), accepted %d", len(perExt), status, accepted)
 }
 

@@ -76,7 +76,7 @@ func readCues(name string, lines []string, from int, vtt bool) ([]subCue, error)
 				return nil, errAt(name, start+1, ErrMalformed, "cue without a timing line (start --> end)")
 			}
 			if !vtt && strings.Trim(head, "0123456789") != "" {
-				return nil, errAt(name, start+1, ErrMalformed, "SRT cue number %q is not a number", head)
+				return nil, errAt(name, start+1, ErrMalformed, "SRT cue number is not a number") // the line may be dialogue: not quoted (PHI)
 			}
 			timing = 1
 		}
@@ -110,10 +110,11 @@ func parseTiming(l string) (int64, int64, error) {
 	start, ok1 := clockMS(startS)
 	end, ok2 := clockMS(endFields[0])
 	if !ok1 || !ok2 {
-		return 0, 0, timingError("bad cue timing " + strings.TrimSpace(l))
+		// The line is not quoted: cue settings can carry dialogue (PHI) into error bodies and logs.
+		return 0, 0, timingError("bad cue timing (want HH:MM:SS.mmm --> HH:MM:SS.mmm)")
 	}
 	if end < start {
-		return 0, 0, timingError("cue ends before it starts: " + strings.TrimSpace(l))
+		return 0, 0, timingError("cue ends before it starts")
 	}
 	return start, end, nil
 }
