@@ -24,13 +24,21 @@ import (
 //
 //	TEST_DATABASE_URL=... go test ./store -run '^$' -bench HNSW -benchtime 200x -timeout 30m
 //
+// benchDims is the vector dimension: MEDSCRIBE_BENCH_DIMS, default 1024 (the offline
+// embedder's default).
+var benchDims = func() int {
+	if n, err := strconv.Atoi(os.Getenv("MEDSCRIBE_BENCH_DIMS")); err == nil && n > 0 {
+		return n
+	}
+	return 1024
+}()
+
 // MEDSCRIBE_BENCH_SIZES picks the case-base sizes (default "10000,100000"); MEDSCRIBE_BENCH_HNSW
 // the index settings as m:ef_construction pairs (default "16:64,16:128"); MEDSCRIBE_BENCH_EF the
 // ef_search values (default "40,100,200"); MEDSCRIBE_BENCH_NOISE the cluster spread (default
 // 1.5; 2.5 makes neighbours nearly as far as the rest, a hard case for any index).
 
 const (
-	benchDims     = 256
 	benchClusters = 200
 	benchQueries  = 200
 	benchK        = 10
@@ -113,7 +121,7 @@ func (g *benchGen) vectors(seed uint64, n int) [][]float32 {
 	if v, err := strconv.ParseFloat(os.Getenv("MEDSCRIBE_BENCH_NOISE"), 64); err == nil && v > 0 {
 		noise = v
 	}
-	sigma := noise / math.Sqrt(benchDims)
+	sigma := noise / math.Sqrt(float64(benchDims))
 	out := make([][]float32, n)
 	for i := range out {
 		c := g.centres[rng.IntN(len(g.centres))]
