@@ -15,7 +15,7 @@ import (
 
 // version is the deterministic engine's version, recorded in provenance. Bump it whenever
 // rules or cue lists change what is extracted.
-const version = "nlp-0.1.0"
+const version = "nlp-0.2.0"
 
 // Version is the engine version for provenance.
 func Version() string { return version }
@@ -80,6 +80,7 @@ type Engine struct {
 	log    *slog.Logger
 	llm    *llmExtractor
 	drugBy map[string]int32 // generic term -> concept index, for grounding model output
+	byTerm map[string]int32 // preferred term -> concept index, for composed findings
 }
 
 // New builds an engine: the vocabulary is compiled into a token trie once, here.
@@ -164,6 +165,7 @@ func newEngine(entries []vocab.Entry) *Engine {
 	ents := make([]vocab.Entry, len(entries))
 	copy(ents, entries)
 	byTerm := map[string]int32{}
+	e.byTerm = byTerm
 	// Plan words (devices, therapies, diets) are registered before vocabulary procedures so
 	// "brace" or "physical therapy" is an "other" order, as the contract classifies it.
 	addInternal := func(kind string) {
@@ -269,12 +271,14 @@ func newEngine(entries []vocab.Entry) *Engine {
 	for w := range spokenNumbers {
 		lexical = append(lexical, w)
 	}
-	for _, set := range []map[string]bool{bodySitesSet(), siteLinks, answerFillers, questionFillers, subjects, honorifics, allergyStop} {
+	for _, set := range []map[string]bool{bodySitesSet(), siteLinks, answerFillers, questionFillers, subjects, honorifics, allergyStop,
+		ambiguousAbbrev, greetings, abbrevContextBefore, abbrevContextAfter, envAllergenWords, tagWords} {
 		for w := range set {
 			lexical = append(lexical, w)
 		}
 	}
 	lexical = append(lexical, numberWords...)
+	lexical = append(lexical, "only", "just", "tear")
 	for _, p := range lexical {
 		for _, w := range words(p) {
 			m.intern(w)

@@ -39,6 +39,7 @@ type mention struct {
 	site      string // body site qualifying a one-word finding ("knee" tenderness)
 	question  bool
 	negated   bool
+	allergen  bool // an allergy's substance or reaction, not a medication or problem
 	status    visit.MedStatus
 	rx        bool // a prescription written or changed today
 	dose      string
@@ -270,11 +271,52 @@ var questionFillers = map[string]bool{"ok": true, "okay": true, "alright": true,
 	"so": true, "now": true, "yes": true, "right": true, "good": true, "great": true, "um": true,
 	"uh": true, "well": true, "then": true, "also": true, "all": true, "hmm": true, "oh": true}
 
+// namesRelative reports whether a turn names a relative and no condition of its own: the
+// patient's answer to a family history question ("my mother did"), not another history
+// ("my father had asthma").
+func (e *Engine) namesRelative(ti *turnInfo) bool {
+	for _, c := range ti.cons {
+		if k := e.m.concepts[c.idx].kind; k == ckProblem || k == ckFinding {
+			return false
+		}
+	}
+	for _, q := range ti.cues {
+		if e.mask(q)&cueFamPre != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// hasWord reports whether the turn's first sentence has one of ws ("nope , just penicillin").
+func (e *Engine) hasWord(ti *turnInfo, ws ...string) bool {
+	if len(ti.sents) == 0 {
+		return false
+	}
+	s := ti.sents[0]
+	for i := s.from; i < s.to; i++ {
+		for _, w := range ws {
+			if e.word(ti, i) == w {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// tagWords end a statement turned into a tag question ("..., okay?", "..., right?").
+var tagWords = map[string]bool{"okay": true, "ok": true, "right": true, "alright": true,
+	"correct": true, "yeah": true, "huh": true, "good": true}
+
 // markQuestions marks the doctor's sentences that ask something even when the transcript
 // has no question mark ("and have you had any fever or chills").
 func (e *Engine) markQuestions(ti *turnInfo) {
 	for si := range ti.sents {
 		s := &ti.sents[si]
+		if s.question && s.to-s.from >= 4 && tagWords[e.word(ti, s.to-1)] && ti.toks[s.to-2].punctAfter == ',' {
+			// "it shows the leaky valve that you have , okay ?": a statement with a tag
+			s.question = false
+		}
 		if s.question {
 			continue
 		}
@@ -334,6 +376,48 @@ type allergyItem struct {
 	reaction   string
 	turn       int
 	start, end int
+	env        bool // an environmental allergen (pollen), beside which "no drug allergies" holds
+}
+
+// envAllergy is an environmental allergen the visit talks about ("congestion from the
+// pollen") and whether allergies come up at all: both make a seasonal allergy.
+type envAllergy struct {
+	substance   string
+	turn        int
+	start, end  int
+	allergyTalk bool
+}
+
+// envAllergenWords are environmental allergens that, talked about in a visit that mentions
+// allergies, are the patient's allergy.
+var envAllergenWords = map[string]bool{"pollen": true, "pollens": true, "ragweed": true, "dander": true}
+
+func (e *Engine) envAllergens(d *dialogue, turn int, ti *turnInfo, env *envAllergy) {
+	for _, q := range ti.cues {
+		if e.mask(q)&cueAllergy != 0 {
+			env.allergyTalk = true
+			break
+		}
+	}
+	if env.turn >= 0 {
+		return
+	}
+	for i := range ti.toks {
+		w := e.word(ti, i)
+		if !envAllergenWords[w] {
+			continue
+		}
+		s := e.sentenceOf(ti, i)
+		if a, hypo := e.assert(ti, s, span{from: i, to: i + 1}); a == visit.Absent || a == visit.Family || hypo {
+			continue
+		}
+		if w == "pollens" {
+			w = "pollen"
+		}
+		env.substance, env.turn = w, turn
+		env.start, env.end = int(ti.toks[i].start), int(ti.toks[i].end)
+		return
+	}
 }
 
 func (e *Engine) extract(tr visit.Transcript) *Result {
@@ -342,7 +426,9 @@ func (e *Engine) extract(tr visit.Transcript) *Result {
 	var pending []int // mentions asked about in the last doctor turn
 	last := lastDrug{c: -1}
 	allergyAsked := -1
+	env := envAllergy{turn: -1}
 	for ti, t := range tr.Turns {
+		answeredAllergy := false
 		info := e.analyze(a, t)
 		d.turns[ti] = info
 		if t.Speaker == visit.Doctor {
@@ -353,10 +439,14 @@ func (e *Engine) extract(tr visit.Transcript) *Result {
 			for _, mi := range pending {
 				m := &d.mentions[mi]
 				m.pending = false
-				switch ans {
-				case -1:
+				switch {
+				case m.assertion == visit.Family && (ans == 1 || e.namesRelative(info)):
+					m.voice = true // "yes", or "my mother did"
+				case m.assertion == visit.Family && ans == -1:
+					m.hypo = true // "no family history of it": nothing to record
+				case ans == -1:
 					m.assertion, m.voice = visit.Absent, true
-				case 1:
+				case ans == 1:
 					m.assertion, m.voice = visit.Present, true
 				default:
 					m.pending = true
@@ -366,6 +456,7 @@ func (e *Engine) extract(tr visit.Transcript) *Result {
 				d.allergy = append(d.allergy, allergyItem{substance: "none known", c: -1, turn: ti,
 					start: int(info.toks[0].start), end: int(info.toks[0].end)})
 			}
+			answeredAllergy = allergyAsked >= 0 && (ans != -1 || e.hasWord(info, "just", "only"))
 			pending = pending[:0]
 			allergyAsked = -1
 		}
@@ -386,24 +477,39 @@ func (e *Engine) extract(tr visit.Transcript) *Result {
 				e.medAttributes(info, t, s, c, &m)
 				last = lastDrug{c: c.idx, turn: ti}
 			case ckProblem, ckFinding:
-				if con.kind == ckFinding && !strings.Contains(con.term, " ") {
+				if con.kind == ckFinding && (!strings.Contains(con.term, " ") || c.to-c.from == 1 && strings.HasPrefix(con.term, "joint ")) {
 					m.site = e.siteOf(info, s, c)
 				}
 				if t.Speaker == visit.Doctor && !s.question && e.askedAt(info, s, c) {
 					m.question = true
 				}
-				if t.Speaker == visit.Doctor && m.question && m.assertion == visit.Present && !m.hypo {
+				if t.Speaker == visit.Doctor && m.question && (m.assertion == visit.Present || m.assertion == visit.Family) && !m.hypo {
 					m.pending = true
 					pending = append(pending, len(d.mentions))
 				}
 			}
 			d.mentions = append(d.mentions, m)
 		}
+		e.sitePain(d, ti, t, info)
+		e.bareTear(d, ti, t, info)
+		if answeredAllergy {
+			e.allergyAnswer(d, ti, t, info)
+		}
 		e.anaphora(d, ti, t, info, &last)
 		e.orders(d, ti, t, info)
 		if e.allergies(d, ti, t, info) && t.Speaker == visit.Doctor {
 			allergyAsked = ti
 		}
+		e.envAllergens(d, ti, info, &env)
+	}
+	noneKnown := false
+	for _, a := range d.allergy {
+		noneKnown = noneKnown || a.substance == "none known"
+	}
+	// a denial of allergies outweighs pollen talked about in passing
+	if env.allergyTalk && env.turn >= 0 && !noneKnown {
+		d.allergy = append(d.allergy, allergyItem{substance: env.substance, c: -1, turn: env.turn,
+			start: env.start, end: env.end, env: true})
 	}
 	return e.collect(d, tr)
 }
@@ -430,22 +536,121 @@ var siteLinks = map[string]bool{"of": true, "over": true, "in": true, "on": true
 func (e *Engine) siteOf(ti *turnInfo, s sentence, c span) string {
 	for i := c.from - 1; i >= s.from && i >= c.from-2; i-- {
 		if v, ok := bodySites[e.word(ti, i)]; ok {
+			// "lower abdominal tenderness"
+			if w := e.word(ti, i-1); i > s.from && (w == "lower" || w == "upper") {
+				return w + " " + v
+			}
 			return v
 		}
-		if w := e.word(ti, i); w != "right" && w != "left" {
+		w := e.word(ti, i)
+		if w == "lower" && i == c.from-1 {
+			return "lower extremity" // "no lower edema": the legs
+		}
+		if w != "right" && w != "left" {
 			break
 		}
 	}
+	prep := false
 	for i := c.to; i < s.to && i < c.to+6; i++ {
 		w := e.word(ti, i)
-		if v, ok := bodySites[w]; ok {
+		if v, ok := bodySites[w]; ok && prep {
 			return v
 		}
 		if !siteLinks[w] {
 			break
 		}
+		// "edema , your shoulders ...": a site after the finding needs a preposition
+		prep = prep || sitePreps[w]
+	}
+	// "on abdominal exam there is no tenderness": the site of the exam being read out
+	for i := c.from - 2; i >= s.from && i >= c.from-12; i-- {
+		w := e.word(ti, i+1)
+		if w != "exam" && w != "examination" {
+			continue
+		}
+		if v, ok := bodySites[e.word(ti, i)]; ok {
+			return v
+		}
 	}
 	return ""
+}
+
+var sitePreps = map[string]bool{"of": true, "over": true, "in": true, "on": true, "at": true,
+	"to": true, "around": true, "along": true}
+
+// sitePain reads a body site with a pain verb as that site's pain finding ("my right knee
+// has been killing me" → knee pain), when the vocabulary has the composed term.
+func (e *Engine) sitePain(d *dialogue, turn int, t visit.Turn, ti *turnInfo) {
+	for _, q := range ti.cues {
+		if e.mask(q)&cuePainVerb == 0 {
+			continue
+		}
+		s := e.sentenceOf(ti, q.from)
+		for i := q.from - 1; i >= s.from && i >= q.from-4; i-- {
+			site, ok := bodySites[e.word(ti, i)]
+			if !ok {
+				continue
+			}
+			if len(ti.consIn(i, q.to)) > 0 || ti.blocked(i+1, q.from) {
+				break
+			}
+			idx, ok := e.byTerm[site+" pain"]
+			if !ok {
+				break
+			}
+			c := span{from: i, to: q.to, idx: idx}
+			m := mention{c: idx, turn: turn, tokFrom: i, start: int(ti.toks[i].start),
+				end: int(ti.toks[q.to-1].end), speaker: t.Speaker, question: s.question,
+				voice: t.Speaker == visit.Patient}
+			m.assertion, m.hypo = e.assert(ti, s, c)
+			m.negated = m.assertion == visit.Absent
+			if t.Speaker == visit.Doctor && (s.question || e.askedAt(ti, s, c)) {
+				break // the doctor's "does your knee hurt" is answered, not stated
+			}
+			d.mentions = append(d.mentions, m)
+			break
+		}
+	}
+}
+
+// bareTear reads "rule out a tear" after a structure's injury was named in the same turn
+// ("a medial meniscus strain, but i'd like to rule out a tear") as that structure's tear,
+// when the vocabulary has it.
+func (e *Engine) bareTear(d *dialogue, turn int, t visit.Turn, ti *turnInfo) {
+	for i := range ti.toks {
+		if w := e.word(ti, i); w != "tear" || len(ti.consIn(i, i+1)) > 0 {
+			continue
+		}
+		prev := ti.consIn(0, i)
+		if len(prev) == 0 {
+			continue
+		}
+		pc := prev[len(prev)-1]
+		con := e.m.concepts[pc.idx]
+		if con.kind != ckProblem {
+			continue
+		}
+		ws := strings.Fields(con.term)
+		idx := int32(-1)
+		for k := 0; k < len(ws)-1 && idx < 0; k++ {
+			if j, ok := e.byTerm[strings.Join(ws[k:len(ws)-1], " ")+" tear"]; ok && e.m.concepts[j].kind == ckProblem {
+				idx = j
+			}
+		}
+		if idx < 0 {
+			continue
+		}
+		s := e.sentenceOf(ti, i)
+		c := span{from: i, to: i + 1, idx: idx}
+		m := mention{c: idx, turn: turn, tokFrom: i, start: int(ti.toks[i].start), end: int(ti.toks[i].end),
+			speaker: t.Speaker, question: s.question, voice: t.Speaker == visit.Patient}
+		m.assertion, m.hypo = e.assert(ti, s, c)
+		m.negated = m.assertion == visit.Absent
+		if s.question {
+			continue
+		}
+		d.mentions = append(d.mentions, m)
+	}
 }
 
 // --- medications ----------------------------------------------------------------------

@@ -21,6 +21,7 @@ func (e *Engine) orders(d *dialogue, turn int, t visit.Turn, ti *turnInfo) {
 				e.followup(d, turn, t.Text, ti, s, q)
 			}
 		}
+		prevOrderEnd := -1
 		for _, c := range ti.consIn(s.from, s.to) {
 			con := e.m.concepts[c.idx]
 			var kind visit.OrderKind
@@ -44,15 +45,69 @@ func (e *Engine) orders(d *dialogue, turn int, t visit.Turn, ti *turnInfo) {
 			default:
 				continue
 			}
-			if !e.orderedAt(ti, s, c) {
+			if !e.orderedAt(ti, s, c) || e.yesNoAsked(ti, s, c) {
+				continue
+			}
+			if kind == visit.OrderLab && prevOrderEnd >= 0 && e.purposeOf(ti, prevOrderEnd, c.from) {
 				continue
 			}
 			if a, hypo := e.assert(ti, s, c); a == visit.Absent || a == visit.Family || hypo {
 				continue
 			}
-			d.orders = append(d.orders, orderItem{kind: kind, text: con.term, c: c.idx, turn: turn,
-				start: int(ti.toks[c.from].start), end: int(ti.toks[c.to-1].end)})
+			it := orderItem{kind: kind, text: con.term, c: c.idx, turn: turn,
+				start: int(ti.toks[c.from].start), end: int(ti.toks[c.to-1].end)}
+			if kind == visit.OrderImaging && !strings.Contains(con.term, " ") {
+				e.imagingSite(ti, t.Text, s, c, &it)
+			}
+			d.orders = append(d.orders, it)
+			prevOrderEnd = c.to
 		}
+	}
+}
+
+// imagingSite names a generic imaging order with its body site ("x-ray of the right knee" →
+// knee x-ray), using the vocabulary's entry for the composed name when there is one.
+func (e *Engine) imagingSite(ti *turnInfo, text string, s sentence, c span, it *orderItem) {
+	site, at := "", -1
+	for i := c.to; i < s.to && i < c.to+5; i++ {
+		w := e.word(ti, i)
+		if _, ok := bodySites[w]; ok {
+			site, at = w, i
+			break
+		}
+		if !siteLinks[w] || w == "to" || w == "palpation" {
+			break
+		}
+	}
+	if site == "" {
+		for i := c.from - 1; i >= s.from && i >= c.from-2; i-- {
+			w := e.word(ti, i)
+			if _, ok := bodySites[w]; ok {
+				site, at = w, i
+				break
+			}
+			if w != "right" && w != "left" {
+				break
+			}
+		}
+	}
+	if site == "" {
+		return
+	}
+	for _, name := range []string{site + " " + it.text, bodySites[site] + " " + it.text} {
+		if idx, ok := e.byTerm[name]; ok && e.m.concepts[idx].kind == ckImaging {
+			it.text, it.c = name, idx
+			break
+		}
+	}
+	if !strings.Contains(it.text, " ") {
+		it.text = bodySites[site] + " " + it.text
+	}
+	if end := int(ti.toks[at].end); end > it.end {
+		it.end = end
+	}
+	if st := int(ti.toks[at].start); st < it.start {
+		it.start = st
 	}
 }
 
@@ -85,21 +140,75 @@ func (e *Engine) orderedAt(ti *turnInfo, s sentence, c span) bool {
 			ordered = true
 		}
 		// "we could do an egd": an option floated is not an order
-		if q.to <= c.from && c.from-q.to <= orderScope && mk&cueMedConsidered != 0 {
+		if q.to <= c.from && c.from-q.to <= orderScope && mk&(cueMedConsidered|cueFloated) != 0 {
 			return false
 		}
-		if mk&cueOrderPast != 0 && q.from >= c.from-pastScope && q.from <= c.to+pastScope {
+		if mk&cueOrderPast != 0 && q.from >= c.from-pastScope && q.from <= c.to+pastScope && !e.nextClause(ti, c.to, q.from) {
 			return false
 		}
 	}
 	return ordered
 }
 
+// yesNoAsked reports whether a yes/no question leads up to the item ("have you been checking
+// your blood pressure at home"): asked about, not ordered, even without a question mark.
+func (e *Engine) yesNoAsked(ti *turnInfo, s sentence, c span) bool {
+	for _, q := range ti.cuesNear(s, c.from-askScope-maxPattern, c.from) {
+		if q.to > c.from || c.from-q.to > askScope || e.mask(q)&cueQuestion == 0 || ti.blocked(q.to, c.from) {
+			continue
+		}
+		switch e.word(ti, q.from) {
+		case "have", "did", "do", "are", "were", "has", "does", "is", "was":
+			return e.word(ti, q.from+1) == "you"
+		}
+	}
+	return false
+}
+
+// nextClause reports whether tokens [from, to) start a new clause: "order an a1c and
+// continue the metformin": the "continue" is not about the a1c.
+func (e *Engine) nextClause(ti *turnInfo, from, to int) bool {
+	if ti.blocked(from, to) {
+		return true
+	}
+	for i := from; i < to; i++ {
+		if w := e.word(ti, i); w == "and" || w == "then" || w == "also" {
+			return true
+		}
+	}
+	return false
+}
+
+// purposeOf reports whether a lab named after another order in the same sentence is that
+// order's purpose ("a metabolic panel to check your kidney function and potassium").
+func (e *Engine) purposeOf(ti *turnInfo, prevEnd, at int) bool {
+	purpose := -1
+	for i := max(prevEnd, at-8); i < at-1; i++ {
+		if e.word(ti, i) != "to" {
+			continue
+		}
+		switch e.word(ti, i+1) {
+		case "check", "see", "make", "monitor", "look", "evaluate", "assess", "ensure", "follow", "keep", "watch":
+			purpose = i
+		}
+	}
+	if purpose < 0 {
+		return false
+	}
+	// "... to see if we need to adjust it , and i'm also going to order a lipid panel"
+	for _, q := range ti.cues {
+		if q.from > purpose+1 && q.to <= at && e.mask(q)&cueOrder != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // followup reads "follow up in 3 months", "see you back in a couple of weeks".
 func (e *Engine) followup(d *dialogue, turn int, text string, ti *turnInfo, s sentence, q span) {
 	// "come back in a month", and "in a month you come back"
-	for i := max(s.from, q.from-5); i < s.to && i <= q.to+6; i++ {
-		if e.word(ti, i) != "in" || (i < q.from && i+5 < q.from) {
+	for i := max(s.from, q.from-7); i < s.to && i <= q.to+6; i++ {
+		if e.word(ti, i) != "in" || (i < q.from && i+7 < q.from) {
 			continue
 		}
 		at := i + 1
@@ -203,19 +312,63 @@ func (e *Engine) allergies(d *dialogue, turn int, t visit.Turn, ti *turnInfo) (a
 			}
 			it := allergyItem{substance: name, c: sub.idx, turn: turn,
 				start: int(ti.toks[min(sub.from, q.from)].start), end: int(ti.toks[max(sub.to, q.to)-1].end)}
-			for _, c := range ti.consIn(sub.to, min(s.to, sub.to+attrScope)) {
-				if e.m.concepts[c.idx].kind == ckFinding {
-					it.reaction = e.m.concepts[c.idx].term
-					if end := int(ti.toks[c.to-1].end); end > it.end {
-						it.end = end
-					}
-					break
-				}
+			if sub.idx >= 0 {
+				d.markAllergen(turn, sub.from)
 			}
+			e.reaction(d, turn, t, ti, s, sub.to, &it)
 			d.allergy = append(d.allergy, it)
 		}
 	}
 	return asked
+}
+
+// reaction reads the reaction named after an allergy's substance ("penicillin gives me
+// hives"), as the patient said it. The reaction's mention is the allergy's, not a problem.
+func (e *Engine) reaction(d *dialogue, turn int, t visit.Turn, ti *turnInfo, s sentence, from int, it *allergyItem) {
+	for _, c := range ti.consIn(from, min(s.to, from+attrScope)) {
+		if e.m.concepts[c.idx].kind != ckFinding && e.m.concepts[c.idx].kind != ckProblem {
+			continue
+		}
+		st, en := int(ti.toks[c.from].start), int(ti.toks[c.to-1].end)
+		it.reaction = strings.ToLower(t.Text[st:en])
+		if en > it.end {
+			it.end = en
+		}
+		d.markAllergen(turn, c.from)
+		return
+	}
+}
+
+// markAllergen marks the mention at token tok of turn as part of an allergy.
+func (d *dialogue) markAllergen(turn, tok int) {
+	for i := len(d.mentions) - 1; i >= 0 && d.mentions[i].turn >= turn; i-- {
+		if d.mentions[i].turn == turn && d.mentions[i].tokFrom == tok {
+			d.mentions[i].allergen = true
+		}
+	}
+}
+
+// allergyAnswer reads the patient's answer to an allergy question: "yes , penicillin gives
+// me hives" names the substance (a drug the vocabulary knows) and its reaction.
+func (e *Engine) allergyAnswer(d *dialogue, turn int, t visit.Turn, ti *turnInfo) {
+	for si, s := range ti.sents {
+		if si >= 2 {
+			break
+		}
+		for _, c := range ti.consIn(s.from, s.to) {
+			if e.m.concepts[c.idx].kind != ckDrug {
+				continue
+			}
+			if a, hypo := e.assert(ti, s, c); a == visit.Absent || a == visit.Family || hypo {
+				continue
+			}
+			it := allergyItem{substance: e.m.concepts[c.idx].term, c: c.idx, turn: turn,
+				start: int(ti.toks[c.from].start), end: int(ti.toks[c.to-1].end)}
+			d.markAllergen(turn, c.from)
+			e.reaction(d, turn, t, ti, s, c.to, &it)
+			d.allergy = append(d.allergy, it)
+		}
+	}
 }
 
 func (e *Engine) ev(tr visit.Transcript, turn, start, end int) (visit.Evidence, bool) {
@@ -270,6 +423,8 @@ func (e *Engine) collect(d *dialogue, tr visit.Transcript) *Result {
 		site string
 	}
 	probIdx := map[key]int{}
+	ruledOut := map[int]bool{} // problems the doctor states absent, outside a question
+	denied := map[int]bool{}   // problems the patient denies
 	findIdx := map[key]int{}
 	medIdx := map[int32]int{}
 	medBest := map[int32]int{}
@@ -285,20 +440,28 @@ func (e *Engine) collect(d *dialogue, tr visit.Transcript) *Result {
 		if m.assertion != visit.Present && m.assertion != visit.Possible {
 			continue
 		}
-		if e.assessedAt(d.turns[m.turn], m.tokFrom) {
+		if e.assessedAt(d.turns[m.turn], m.tokFrom) || (m.assertion == visit.Present && conditionFindings[con.term]) {
 			assessed[m.c] = true
 		}
 	}
 	// The presenting complaints: what the patient reports early and is talked about again.
+	// A doctor's question answered "yes" is the same report as the answer, not a second one.
+	// The patient's first complaint, said in the opening turns, is the chief complaint.
 	early := map[int32]bool{}
 	count := map[int32]int{}
+	first := int32(-1)
 	for _, m := range d.mentions {
-		if e.m.concepts[m.c].kind != ckFinding || m.hypo || m.pending || m.assertion != visit.Present {
+		if e.m.concepts[m.c].kind != ckFinding || m.hypo || m.pending || m.assertion != visit.Present || m.allergen {
 			continue
 		}
-		count[m.c]++
+		if !m.question {
+			count[m.c]++
+		}
 		if m.voice && m.turn*3 < len(tr.Turns) {
 			early[m.c] = true
+		}
+		if first < 0 && m.speaker == visit.Patient && !m.question && m.turn <= 3 {
+			first = m.c
 		}
 	}
 	for c := range early {
@@ -306,11 +469,19 @@ func (e *Engine) collect(d *dialogue, tr visit.Transcript) *Result {
 			assessed[c] = true
 		}
 	}
+	if first >= 0 {
+		assessed[first] = true
+	}
+	for c := range assessed {
+		if examSigns[e.m.concepts[c].term] {
+			delete(assessed, c) // "you have some tenderness": a sign of the problem, not one
+		}
+	}
 	// A symptom's assertion is the patient's word when they gave one ("i haven't had any
 	// nausea" over the doctor's "you've tolerated the nausea"); otherwise the doctor's.
 	patientSaid := map[key]bool{}
 	for _, m := range d.mentions {
-		if m.voice && !m.hypo && !m.pending && e.m.concepts[m.c].kind == ckFinding {
+		if m.voice && m.speaker != visit.Doctor && !m.hypo && !m.pending && e.m.concepts[m.c].kind == ckFinding {
 			patientSaid[key{m.c, m.assertion == visit.Family, m.site}] = true
 		}
 	}
@@ -322,7 +493,7 @@ func (e *Engine) collect(d *dialogue, tr visit.Transcript) *Result {
 		}
 		switch con.kind {
 		case ckDrug:
-			if m.status == "" {
+			if m.status == "" || m.allergen {
 				continue
 			}
 			i, seen := medIdx[m.c]
@@ -343,6 +514,12 @@ func (e *Engine) collect(d *dialogue, tr visit.Transcript) *Result {
 				m.rx = m.rx || m.dose != "" // now prescribed at a set dose
 			}
 			r := statusRank(m.status)
+			// the doctor's latest decision stands: "increase it", later "then stop it"
+			if m.speaker == visit.Doctor && (m.status == visit.MedStopped || m.status == visit.MedChanged) &&
+				(med.Status == visit.MedStopped || med.Status == visit.MedChanged) && m.status != med.Status {
+				medBest[m.c] = r
+				med.Status = m.status
+			}
 			if r > medBest[m.c] {
 				medBest[m.c] = r
 				med.Status = m.status
@@ -365,14 +542,14 @@ func (e *Engine) collect(d *dialogue, tr visit.Transcript) *Result {
 					turn: m.turn, start: m.start, end: m.end})
 			}
 		case ckProblem, ckFinding:
-			if m.hypo || m.pending {
+			if m.hypo || m.pending || m.allergen {
 				continue
 			}
 			k := key{m.c, m.assertion == visit.Family, m.site}
 			name, code := con.term, e.code(m.c)
 			if m.site != "" {
 				// "knee tenderness" is its own finding; the generic code does not fit it
-				name, code = m.site+" "+con.term, nil
+				name, code = m.site+" "+strings.TrimPrefix(con.term, "joint "), nil
 			}
 			if (con.kind == ckProblem && !situational(con)) || assessed[m.c] {
 				i, seen := probIdx[k]
@@ -383,6 +560,12 @@ func (e *Engine) collect(d *dialogue, tr visit.Transcript) *Result {
 				}
 				p := &res.Problems[i]
 				p.Evidence = append(p.Evidence, ev)
+				if m.assertion == visit.Absent && m.speaker == visit.Doctor && !m.voice {
+					ruledOut[i] = true
+				}
+				if m.assertion == visit.Absent && m.voice {
+					denied[i] = true
+				}
 				if assertionRank(m.assertion) > assertionRank(p.Assertion) {
 					p.Assertion = m.assertion
 				}
@@ -396,8 +579,8 @@ func (e *Engine) collect(d *dialogue, tr visit.Transcript) *Result {
 				}
 				f := &res.Findings[i]
 				f.Evidence = append(f.Evidence, ev)
-				if patientSaid[k] && !m.voice {
-					break
+				if patientSaid[k] && m.speaker == visit.Doctor {
+					break // the patient's own words; an answered question is the doctor's
 				}
 				if !patientSaid[k] && f.Assertion != "" {
 					f.Assertion = m.assertion // the doctor's latest statement
@@ -407,6 +590,20 @@ func (e *Engine) collect(d *dialogue, tr visit.Transcript) *Result {
 			}
 		}
 	}
+	// A problem is listed absent only when the doctor rules it out ("you do not have a
+	// fracture"); a patient's denial of a condition is not a problem of the visit.
+	// A condition the patient denies ("any sleep apnea?" "no") is a pertinent negative instead.
+	kept := res.Problems[:0]
+	for i, p := range res.Problems {
+		if p.Assertion == visit.Absent && denied[i] && !ruledOut[i] && !e.findingNamed(res.Findings, p.Text) {
+			res.Findings = append(res.Findings, visit.Finding{Text: p.Text, Code: p.Code,
+				Assertion: visit.Absent, Evidence: append([]visit.Evidence(nil), p.Evidence...)})
+		}
+		if p.Assertion != visit.Absent || ruledOut[i] {
+			kept = append(kept, p)
+		}
+	}
+	res.Problems = mergeProblems(kept)
 	orderIdx := map[string]int{}
 	for _, o := range d.orders {
 		ev, ok := e.ev(tr, o.turn, o.start, o.end)
@@ -444,8 +641,14 @@ func (e *Engine) collect(d *dialogue, tr visit.Transcript) *Result {
 			al.Reaction = ptr(a.reaction)
 		}
 	}
-	if len(res.Allergies) > 1 {
-		// a stated allergy contradicts "none known"; keep the specific ones
+	drugAllergy := false
+	for _, a := range d.allergy {
+		if !a.env && a.substance != "none known" {
+			drugAllergy = true
+		}
+	}
+	if len(res.Allergies) > 1 && drugAllergy {
+		// a stated drug allergy contradicts "none known"; keep the specific ones
 		if i, ok := allIdx["none known"]; ok {
 			res.Allergies = append(res.Allergies[:i], res.Allergies[i+1:]...)
 		}
@@ -486,6 +689,45 @@ func mergeOrders(os []visit.Order) []visit.Order {
 	return out
 }
 
+func (e *Engine) findingNamed(fs []visit.Finding, name string) bool {
+	for _, f := range fs {
+		if f.Text == name {
+			return true
+		}
+	}
+	return false
+}
+
+// mergeProblems folds a problem into a more specific one named in the same visit ("your
+// diabetes" into "type 2 diabetes mellitus"): one condition named twice with one assertion.
+func mergeProblems(ps []visit.Problem) []visit.Problem {
+	out := ps[:0:0]
+	for _, p := range ps {
+		merged := false
+		for i := range out {
+			q := &out[i]
+			// "possible metastatic cancer" beside "cancer" are two statements, kept apart
+			if q.Assertion != p.Assertion || q.Text == p.Text {
+				continue
+			}
+			switch {
+			case containsWords(q.Text, p.Text):
+			case containsWords(p.Text, q.Text):
+				q.Text, q.Code = p.Text, p.Code
+			default:
+				continue
+			}
+			q.Evidence = append(q.Evidence, p.Evidence...)
+			merged = true
+			break
+		}
+		if !merged {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // containsWords reports whether every word of small is a word of big.
 func containsWords(big, small string) bool {
 	bw := strings.Fields(big)
@@ -503,6 +745,15 @@ func containsWords(big, small string) bool {
 	}
 	return true
 }
+
+// conditionFindings are exam findings that are conditions to follow up in their own right
+// when the doctor finds them ("i hear a systolic murmur").
+var conditionFindings = map[string]bool{"heart murmur": true, "carotid bruit": true,
+	"hepatomegaly": true, "splenomegaly": true, "goiter": true}
+
+// examSigns are exam signs that describe a problem without being one; they stay findings.
+var examSigns = map[string]bool{"tenderness": true, "redness": true, "warmth": true,
+	"erythema": true, "crepitus": true, "joint effusion": true, "pain with range of motion": true}
 
 // assessScope is how close an assessment cue must precede the symptom it names.
 const assessScope = 4

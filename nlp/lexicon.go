@@ -35,6 +35,8 @@ const (
 	cueNKDA
 	cueQuestion
 	cueAssess
+	cuePainVerb
+	cueFloated
 )
 
 var cueLists = map[cueKind][]string{
@@ -58,7 +60,7 @@ var cueLists = map[cueKind][]string{
 		"risk of", "risk for", "to prevent", "prevent", "side effect", "side effects", "can cause",
 		"could cause", "may cause", "might cause", "cause", "whether", "unless",
 		"to see if", "any time you", "anytime you", "in the event", "develop",
-		"develops", "start having"},
+		"develops", "start having", "like i was having", "like i'm having", "like i was going to have", "as if", "felt like a", "feels like a", "felt like i had", "like i had a"},
 	cueHistPre: {"used to have", "years ago", "in the past", "previously", "back in", "when i was",
 		"as a child", "had a history of"},
 	cueHistPost: {"years ago", "in the past", "as a child", "when i was younger", "resolved", "went away"},
@@ -66,7 +68,9 @@ var cueLists = map[cueKind][]string{
 		"grandma", "grandpa", "aunt", "uncle", "cousin", "family history", "parents", "parent",
 		"sibling", "son", "daughter", "wife", "husband", "kids", "kid", "children", "child", "niece",
 		"nephew", "mother's", "father's", "family member", "family members", "relatives", "relative",
-		"friend", "friends", "boyfriend", "girlfriend", "partner", "coworker", "neighbor", "baby"},
+		"friend", "friends", "boyfriend", "girlfriend", "partner", "coworker", "neighbor", "baby",
+		"anyone in your family", "anybody in your family", "anyone in the family", "anybody in the family",
+		"in your family with", "in the family with", "anyone in your family have", "runs in your family"},
 	cueFamPost: {"runs in my family", "runs in the family", "in my family", "in the family"},
 	cueTerm: {"but", "however", "although", "though", "except", "aside from", "apart from", "other than",
 		"still", "yet", "which", "who", "because", "since", "so", "and i", "and he", "and she", "and it",
@@ -86,7 +90,7 @@ var cueLists = map[cueKind][]string{
 	cueMedChanged: {"increase", "increasing", "increase it", "decrease", "decreasing", "bump", "bump up",
 		"go up", "go up on", "up the dose", "change", "changing", "switch", "switching", "double",
 		"reduce", "lower", "lower the dose", "cut back", "titrate", "adjust", "higher dose",
-		"instead of", "up your", "raise"},
+		"instead of", "up your", "raise the dose", "raise your dose", "raise it", "raise the"},
 	cueMedStopped: {"stop", "stop taking", "stop using", "stopped taking", "quit taking", "stopping", "stopped",
 		"come off of", "get off of", "discontinue the", "no longer taking", "not taking", "don't take", "discontinue", "discontinued", "quit", "hold off on",
 		"hold", "come off", "get off", "off of", "ran out", "no longer", "don't take", "not taking",
@@ -109,14 +113,14 @@ var cueLists = map[cueKind][]string{
 		"i'm going to", "i am going to", "i'll", "let's", "lets", "going to", "need", "needs",
 		"obtain", "draw", "do", "perform", "set you up", "set up", "arrange", "recommend",
 		"put in", "have you", "go ahead", "plan", "repeat", "sign you up", "prescribe", "start",
-		"use", "wear", "follow", "consult", "see"},
+		"use", "wear", "follow", "consult", "see", "put you in", "have you use", "get you in", "get you into", "put in an order", "put in a referral"},
 	cueOrderPast: {"came back", "showed", "shows", "showed that", "results", "result", "was normal",
 		"were normal", "last", "had a", "you had", "we did", "did", "reviewed", "review",
 		"looked at", "revealed", "demonstrated", "ago", "already",
 		"got", "i had", "have had", "has been", "normal", "elevated", "high", "low", "been getting",
 		"you've been", "you're getting", "you are getting", "receiving", "currently", "you're on",
 		"you've had", "you had", "underwent", "status post", "s/p", "prior", "previous", "before",
-		"had you", "we had", "continue", "continuing", "continue with", "current", "regimen", "discussion of", "discussed", "talked about", "we talked", "versus", "vs"},
+		"had you", "we had", "continue", "continuing", "continue with", "current", "regimen", "discussion of", "discussed", "talked about", "we talked", "versus", "vs", "sent me", "referred me", "they referred", "was referred", "they sent", "had me", "they ordered", "he ordered", "she ordered", "had ordered", "was ordered", "were ordered", "doctor ordered"},
 	cueAnswerNo: {"no", "not really", "not that i know", "not that i've noticed", "i don't think so",
 		"don't think so", "negative", "never", "none", "not at all", "no sir", "no ma'am", "nothing",
 		"i haven't", "haven't", "i have not", "i don't", "not any", "nah", "nope", "i haven't had",
@@ -141,7 +145,17 @@ var cueLists = map[cueKind][]string{
 		"suffering from", "presents with", "presenting with", "complains of", "here for", "in for",
 		"came in for", "coming in for", "follow up of", "follow-up of", "treat your", "treat the",
 		"manage your", "managing your", "for the", "next problem", "first problem", "concern is",
-		"due to", "caused by", "secondary to", "what's going on with your", "issue with your"},
+		"due to", "caused by", "secondary to", "what's going on with your", "issue with your",
+		"come in with", "came in with", "coming in with", "sent you over for", "sent you in for",
+		"sent you here for", "presents today with", "presenting today with", "complaining of",
+		"here today for", "in today for", "problem of", "regards to your", "in regards to", "dealing with",
+		"reason for your visit", "here to see me for", "in to see me for", "i think you're", "i think you've got", "you also have", "you still have", "you also have some", "you're retaining"},
+	// A body site with a pain verb is a pain finding: "my knee has been killing me".
+	cuePainVerb: {"hurts", "hurting", "hurt", "killing me", "been killing me", "is killing me",
+		"sore", "aching", "achy", "aches", "bothering me", "been bothering me", "painful",
+		"is painful", "is sore", "been sore", "been hurting", "is hurting", "acting up"},
+	// A plan only floated is not an order: "we might do some physical therapy".
+	cueFloated: {"might", "maybe", "possibly", "perhaps", "might do", "may want to", "might want to"},
 	// Spoken questions often reach the transcript without a question mark.
 	cueQuestion: {"have you", "have you had", "have you been", "have you noticed", "do you", "did you",
 		"are you", "any", "anything", "is there", "was there", "does it", "does that", "did it", "has it",

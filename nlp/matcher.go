@@ -148,6 +148,73 @@ var subjects = map[string]bool{"it": true, "that": true, "this": true, "which": 
 
 var honorifics = map[string]bool{"ms": true, "mr": true, "mrs": true, "dr": true, "st": true, "miss": true}
 
+// ambiguousAbbrev are short abbreviations that are also titles or everyday words ("ms",
+// "pe" for gym class, "ed" the name): they name a condition only in clinical context.
+var ambiguousAbbrev = map[string]bool{"ms": true, "pe": true, "ra": true, "ed": true, "ca": true,
+	"mr": true, "dr": true, "st": true, "mi": true, "af": true, "as": true, "pad": true,
+	"cad": true, "bs": true}
+
+// greetings precede a name: "hi ms okafor", "thank you mr jones".
+var greetings = map[string]bool{"hi": true, "hello": true, "hey": true, "morning": true,
+	"afternoon": true, "evening": true, "thanks": true, "thank": true, "you": true, "bye": true,
+	"dear": true, "welcome": true, "goodbye": true, "meet": true, "night": true}
+
+// abbrevContextBefore and abbrevContextAfter are words that make an ambiguous abbreviation a
+// clinical term: "history of pe", "diagnosed with ms", "my ra flares".
+var abbrevContextBefore = map[string]bool{"history": true, "hx": true, "diagnosed": true,
+	"diagnosis": true, "with": true, "have": true, "has": true, "had": true, "having": true,
+	"of": true, "for": true, "my": true, "your": true, "his": true, "her": true, "their": true,
+	"the": true, "rule": true, "possible": true, "known": true, "from": true, "about": true,
+	"treat": true, "treated": true, "treating": true, "suspect": true, "likely": true,
+	"probable": true, "probably": true, "chronic": true, "no": true, "not": true, "any": true,
+	"denies": true, "like": true, "due": true, "secondary": true, "acute": true, "prior": true,
+	"previous": true, "recent": true, "massive": true, "bilateral": true, "severe": true,
+	"mild": true, "moderate": true}
+
+var abbrevContextAfter = map[string]bool{"flare": true, "flares": true, "flare-up": true,
+	"diagnosis": true, "symptoms": true, "symptom": true, "exacerbation": true, "relapse": true,
+	"medication": true, "medications": true, "meds": true, "specialist": true, "diagnosed": true,
+	"history": true, "treatment": true, "therapy": true, "is": true, "was": true, "has": true}
+
+// clinicalAbbrev reports whether the ambiguous one-word abbreviation at token i is used as a
+// clinical term: not followed by a name (a word outside the dictionary, or a capitalized
+// word after a mixed-case title like "Ms"), not after a greeting, and with a clinical word
+// or another concept right before it or a clinical word right after it.
+func (m *matcher) clinicalAbbrev(text string, toks []token, i, cEnd int, hadConcept bool) bool {
+	w := func(j int) string {
+		if j < 0 || j >= len(toks) || toks[j].id < 0 {
+			return ""
+		}
+		return m.words[toks[j].id]
+	}
+	sameSent := i+1 < len(toks) && toks[i+1].sent == toks[i].sent
+	if i+1 < len(toks) && (sameSent || toks[i].punctAfter == '.' && honorifics[w(i)]) {
+		// "ms. okafor": the title's period ends the sentence, but the name still follows
+		next := toks[i+1]
+		if next.id < 0 && !next.num {
+			return false // "ms okafor": a name the dictionary does not know
+		}
+		a := text[toks[i].start]
+		b := text[next.start]
+		if a >= 'A' && a <= 'Z' && b >= 'A' && b <= 'Z' && toks[i].end-toks[i].start > 1 &&
+			!(text[toks[i].start+1] >= 'A' && text[toks[i].start+1] <= 'Z') {
+			return false // "Ms Rose": a title before a capitalized name
+		}
+	}
+	if i > 0 && toks[i-1].sent == toks[i].sent && greetings[w(i-1)] {
+		return false
+	}
+	if hadConcept && cEnd >= i-2 {
+		return true // a list of conditions: "htn, ms and cad"
+	}
+	for j := i - 1; j >= 0 && j >= i-3 && toks[j].sent == toks[i].sent; j-- {
+		if abbrevContextBefore[w(j)] {
+			return true
+		}
+	}
+	return sameSent && abbrevContextAfter[w(i+1)]
+}
+
 // maxPattern bounds how far one walk goes, so pathological input stays linear.
 const maxPattern = 12
 
@@ -183,8 +250,8 @@ func (m *matcher) match(text string, toks []token, concepts, cues []span) ([]spa
 				bestQ, bestQTo = m.cue[n], j+1
 			}
 		}
-		if bestC >= 0 && bestCTo-i == 1 && toks[i].punctAfter == '.' && honorifics[m.words[toks[i].id]] {
-			bestC = -1 // "ms. cooper" is a name, not multiple sclerosis
+		if bestC >= 0 && bestCTo-i == 1 && ambiguousAbbrev[m.words[toks[i].id]] && !m.clinicalAbbrev(text, toks, i, cEnd, len(concepts) > 0) {
+			bestC = -1 // "ms. cooper", "hi ms okafor": a title or a word, not multiple sclerosis
 		}
 		// "it burns": after a subject pronoun a folded plural is a verb, not the noun "burn"
 		if bestC >= 0 && bestCTo-i == 1 && i > 0 && toks[i-1].id >= 0 && subjects[m.words[toks[i-1].id]] &&

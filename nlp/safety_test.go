@@ -85,11 +85,24 @@ func TestAssertion(t *testing.T) {
 		{"review of systems item by item", []string{"d: fever , no . nausea , yes ."}, "fever", visit.Absent},
 		{"review of systems yes", []string{"d: fever , no . nausea , yes ."}, "nausea", visit.Present},
 		{"body site names a generic finding", []string{"d: there is no tenderness over the right knee ."}, "knee tenderness", visit.Absent},
+		{"the exam's site names a generic finding", []string{"d: on abdominal exam there is no tenderness to palpation ."}, "abdominal tenderness", visit.Absent},
+		{"a site after a finding needs a preposition", []string{"d: no lower edema , your shoulders look fine ."}, "shoulder swelling", ""},
+		{"lower before a swelling is the legs", []string{"d: no lower swelling ."}, "lower extremity swelling", visit.Absent},
+		{"the doctor's exam overrides an answered question", []string{"d: is there any swelling ?", "p: yeah .", "d: okay so no swelling on exam ."}, "swelling", visit.Absent},
+		{"the patient's own words beat the doctor's", []string{"p: i still get some swelling .", "d: no swelling today ."}, "swelling", visit.Present},
+		{"a denied condition is a pertinent negative", []string{"d: any asthma ?", "p: no ."}, "asthma", visit.Absent},
 		{"a verb is not a finding", []string{"p: it rashes when i scratch ."}, "rash", ""},
 		{"the noun still is", []string{"p: i have rashes everywhere ."}, "rash", visit.Present},
 		{"a title is not a concept", []string{"d: ms. smith is here today ."}, "multiple sclerosis", ""},
 		{"the abbreviation still is", []string{"p: i was diagnosed with ms in 2010 ."}, "multiple sclerosis", visit.Present},
 		{"abbreviation", []string{"d: history of htn ."}, "hypertension", visit.Present},
+		{"title with period before a name is not ms", []string{"d: hello , ms. garcia , good to see you ."}, "multiple sclerosis", ""},
+		{"title without period before a name is not ms", []string{"d: good morning Ms Garcia , come on in ."}, "multiple sclerosis", ""},
+		{"asr title before a name is not ms", []string{"d: hi ms garcia , how are things ."}, "multiple sclerosis", ""},
+		{"title after thanks is not ms", []string{"p: thank you ms , see you soon ."}, "multiple sclerosis", ""},
+		{"ms in clinical context still is", []string{"p: my ms has been stable on the infusions ."}, "multiple sclerosis", visit.Present},
+		{"ms in a list of conditions still is", []string{"d: she has htn and ms ."}, "multiple sclerosis", visit.Present},
+		{"allergy reaction is not a problem", []string{"d: any drug allergies ?", "p: yes , penicillin gives me hives ."}, "hives", ""},
 		{"present beats a later denial", []string{"p: i've had chest pain since monday .", "d: no chest pain today ?", "p: no ."}, "chest pain", visit.Present},
 	}
 	for _, tt := range tests {
@@ -145,6 +158,12 @@ func TestMedications(t *testing.T) {
 		{"considered by doctor", []string{"d: we could consider atorvastatin at some point ."}, "atorvastatin", visit.MedConsidered, nil, nil},
 		{"doctor's option is not taken", []string{"d: another option would be warfarin ."}, "warfarin", visit.MedConsidered, nil, nil},
 		{"negated is not listed", []string{"p: i'm not on any aspirin ."}, "aspirin", "", nil, nil},
+		{"doctor's stop beats the patient's use", []string{"p: i've been taking advil 400 mg three times a day .", "d: that raises your bleeding risk on coumadin , so i want you to stop taking the advil ."}, "ibuprofen", visit.MedStopped, s("400 mg"), s("three times daily")},
+		{"a drug that raises a risk is not changed", []string{"d: and you're still on the coumadin ?", "p: yes , coumadin 5 mg every evening .", "d: advil with coumadin raises your risk of bleeding ."}, "warfarin", visit.MedActive, s("5 mg"), nil},
+		{"a later stop beats an earlier change", []string{"p: i take lasix 40 mg a day .", "d: let's increase the lasix to 80 mg .", "p: it makes me dizzy .", "d: ok , then stop the lasix for now ."}, "furosemide", visit.MedStopped, s("80 mg"), s("daily")},
+		{"an allergen named in an answer is not a medication", []string{"d: any allergies to medicines ?", "p: yes , penicillin gives me hives ."}, "penicillin", "", nil, nil},
+		{"a confirmed allergen is not a medication", []string{"d: you're allergic to penicillin . any other allergies ?", "p: nope , just penicillin ."}, "penicillin", "", nil, nil},
+		{"might in a nearby aside does not make a drug considered", []string{"d: continue the atorvastatin , you might call it lipitor , and also continue the lisinopril 20 mg daily ."}, "lisinopril", visit.MedActive, s("20 mg"), s("daily")},
 		{"insulin implied units", []string{"p: lantus 20 at night ."}, "insulin glargine", visit.MedActive, s("20 units"), s("at bedtime")},
 	}
 	for _, tt := range tests {
@@ -198,6 +217,25 @@ func TestOrdersAndAllergies(t *testing.T) {
 		{"stated allergy beats none known", []string{"d: you're allergic to penicillin . any other allergies ?", "p: no ."}, nil, []string{"penicillin"}},
 		{"allergic to nothing named", []string{"p: i'm allergic to , um , what's it called ."}, nil, nil},
 		{"not allergic", []string{"p: i'm not allergic to penicillin ."}, nil, nil},
+		{"allergy named in answer to the question", []string{"d: any allergies to medications ?", "p: yes , penicillin gives me hives ."}, nil, []string{"penicillin:hives"}},
+		{"allergy answer without reaction", []string{"d: do you have any allergies ?", "p: penicillin , i think ."}, nil, []string{"penicillin"}},
+		{"a known allergy confirmed with just", []string{"d: you're allergic to penicillin . any other allergies ?", "p: nope , just penicillin ."}, nil, []string{"penicillin"}},
+		{"a drug in a no answer is not an allergy", []string{"d: any allergies ?", "p: no , i take lisinopril though ."}, nil, []string{"none known"}},
+		{"conditional after an order in the same sentence", []string{"d: i'll order an x-ray of the left knee , and if it's not better in six weeks we'll get an mri ."}, []string{"imaging:knee x-ray"}, nil},
+		{"imaging named with its site", []string{"d: let's get an x-ray of your right knee ."}, []string{"imaging:knee x-ray"}, nil},
+		{"imaging site not in the vocabulary is composed", []string{"d: i'm going to order an x-ray of the back ."}, []string{"imaging:back x-ray"}, nil},
+		{"follow up is not also a procedure", []string{"d: let's follow up in six weeks ."}, []string{"followup:follow up in 6 weeks"}, nil},
+		{"an order before the next clause's continue", []string{"d: i'll order a hemoglobin a1c and continue the metformin ."}, []string{"lab:hemoglobin a1c"}, nil},
+		{"a lab named as a purpose is not an order", []string{"d: i'd like a basic metabolic panel to check your potassium ."}, []string{"lab:basic metabolic panel"}, nil},
+		{"a later order after a purpose is", []string{"d: i'll order an a1c to see if we need to adjust , and i'm also going to order a lipid panel ."}, []string{"lab:hemoglobin a1c", "lab:lipid panel"}, nil},
+		{"a yes-no question is not an order", []string{"d: okay and have you been getting a lipid panel every year"}, nil, nil},
+		{"another doctor's past order is not an order", []string{"p: they ordered a chest x-ray at urgent care ."}, nil, nil},
+		{"a plan floated with might is not an order", []string{"d: we might do some physical therapy for that ."}, nil, nil},
+		{"put you in a brace", []string{"d: i'm going to put you in a knee brace ."}, []string{"other:brace"}, nil},
+		{"interval well before the cue", []string{"d: in a month we want you to come back ."}, []string{"followup:follow up in 1 month"}, nil},
+		{"pollen with allergies talked about", []string{"d: how is your breathing with the allergies ?", "p: bad when the pollen is high ."}, nil, []string{"pollen"}},
+		{"pollen without allergies is not an allergy", []string{"p: the pollen was bad this spring ."}, nil, nil},
+		{"a denial of allergies beats pollen in passing", []string{"d: any allergies ?", "p: no .", "p: the pollen was bad this spring ."}, nil, []string{"none known"}},
 		{"family allergy is not the patient's", []string{"p: my son is allergic to penicillin ."}, nil, nil},
 	}
 	for _, tt := range tests {
@@ -274,5 +312,60 @@ func TestExtractConcurrent(t *testing.T) {
 	}
 	for range 8 {
 		require.NoError(t, <-errs)
+	}
+}
+
+func problemOf(res *Result, name string) visit.Assertion {
+	for _, p := range res.Problems {
+		if p.Text == name {
+			return p.Assertion
+		}
+	}
+	return ""
+}
+
+// TestProblemList checks what becomes a problem: the presenting complaint and assessed,
+// hedged diagnoses do; a symptom only answered to a question, or an allergy's reaction, does not.
+func TestProblemList(t *testing.T) {
+	t.Parallel()
+	e := testEngine(t)
+	opening := []string{"d: hi ms garcia , what brings you in ?",
+		"p: my left knee has been killing me for a couple of weeks .",
+		"d: any swelling ?", "p: a little swelling at night .",
+		"d: any allergies to medications ?", "p: yes , penicillin gives me hives ."}
+	tests := []struct {
+		name    string
+		lines   []string
+		problem string
+		want    visit.Assertion // "" means not a problem
+	}{
+		{"site with a pain verb is the chief complaint", opening, "knee pain", visit.Present},
+		{"a symptom answered once is not a problem", opening, "swelling", ""},
+		{"an allergy reaction is not a problem", opening, "hives", ""},
+		{"a title is not multiple sclerosis", opening, "multiple sclerosis", ""},
+		{"a bare tear to rule out is the named structure's tear", []string{"d: most likely a medial meniscus strain , but i'd like to rule out a tear ."}, "meniscus tear", visit.Possible},
+		{"a bare tear without a structure is nothing", []string{"d: i'd like to rule out a tear ."}, "meniscus tear", ""},
+		{"hedged diagnosis is possible", []string{"d: this is most likely a medial meniscus strain ."}, "meniscus strain", visit.Possible},
+		{"a pain verb in a doctor's question is not a complaint", []string{"d: does your back hurt ?", "p: i'm not sure ."}, "back pain", ""},
+		{"an assessed exam finding is a problem", []string{"d: on heart exam i do hear a soft systolic murmur ."}, "heart murmur", visit.Present},
+		{"the doctor's statement of the complaint", []string{"d: i understand you've come in with some right knee pain ."}, "knee pain", visit.Present},
+		{"a tag question is a statement", []string{"d: the echo shows the heart failure you have , okay ?"}, "heart failure", visit.Present},
+		{"a general name folds into the specific one", []string{"p: i have severe asthma .", "d: your asthma is better today ."}, "severe asthma", visit.Present},
+		{"the folded general name is not listed again", []string{"p: i have severe asthma .", "d: your asthma is better today ."}, "asthma", ""},
+		{"a condition the patient denies is not a problem", []string{"d: any asthma ?", "p: no ."}, "asthma", ""},
+		{"a condition the doctor rules out is", []string{"d: you do not have pneumonia ."}, "pneumonia", visit.Absent},
+		{"a simile is not a diagnosis", []string{"p: it felt like i was having a heart attack ."}, "myocardial infarction", ""},
+		{"family asked about", []string{"d: anyone in your family with asthma ?", "p: yes , my aunt ."}, "asthma", visit.Family},
+		{"family asked about, answered with something else", []string{"d: anyone in your family with heart failure ?", "p: my father had asthma ."}, "heart failure", ""},
+		{"family asked about, answered with a relative", []string{"d: any family history of breast cancer ?", "p: my mother ."}, "breast cancer", visit.Family},
+		{"family asked about, answered no", []string{"d: anyone in your family with heart failure ?", "p: no ."}, "heart failure", ""},
+		{"a denied site pain is not a problem", []string{"p: my back doesn't hurt at all , it's my chest pain that's bad ."}, "back pain", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			res := extractOK(t, e, dialogueOf(tt.lines...))
+			assert.Equal(t, tt.want, problemOf(res, tt.problem), "problems: %+v", res.Problems)
+		})
 	}
 }

@@ -240,6 +240,15 @@ func TestSurfaceForms(t *testing.T) {
 		{"high blood pressure", KindProblem, "hypertension"},
 		{"HTN", KindProblem, "hypertension"},
 		{"sugar diabetes", KindProblem, "type 2 diabetes mellitus"},
+		{"diabetes type 2", KindProblem, "type 2 diabetes mellitus"},
+		{"diabetes type two", KindProblem, "type 2 diabetes mellitus"},
+		{"diabetes mellitus type ii", KindProblem, "type 2 diabetes mellitus"},
+		{"type two diabetes mellitus", KindProblem, "type 2 diabetes mellitus"},
+		{"diabetes type one", KindProblem, "type 1 diabetes mellitus"},
+		{"penicillin", KindDrug, "penicillin"},
+		{"pcn", KindDrug, "penicillin"},
+		{"retaining fluid", KindFinding, "edema"},
+		{"straight leg raise", KindFinding, "positive straight leg raise"},
 		{"heart attack", KindProblem, "myocardial infarction"},
 		{"afib", KindProblem, "atrial fibrillation"},
 		{"A-Fib", KindProblem, "atrial fibrillation"},
@@ -263,6 +272,17 @@ func TestSurfaceForms(t *testing.T) {
 	// Ambiguous lay terms are deliberately absent.
 	assert.Empty(t, v.LookupKind("sugar", KindProblem))
 	assert.Empty(t, v.LookupKind("allergies", KindProblem))
+	// "pt" in a visit is physical therapy (or the patient), not a prothrombin time order.
+	assert.Empty(t, v.LookupKind("pt", KindLab))
+	// A normal echo result or a normal temperature is not a diagnosis or a fever.
+	assert.Empty(t, v.LookupKind("preserved ejection fraction", KindProblem))
+	assert.Empty(t, v.LookupKind("reduced ejection fraction", KindProblem))
+	assert.Empty(t, v.LookupKind("temperature", KindFinding))
+	// Plain penicillin names the class's drug, with no guessed ingredient code.
+	if pen := v.LookupKind("penicillin", KindDrug); assert.Len(t, pen, 1) {
+		assert.Nil(t, pen[0].Code)
+		assert.Contains(t, pen[0].Classes, "penicillin")
+	}
 }
 
 func TestAbbreviations(t *testing.T) {
