@@ -72,8 +72,9 @@ type dialect struct {
 	onDims func(ctx context.Context, c conn, dims int) error
 	// onReset runs in ResetEmbeddings' transaction.
 	onReset func(ctx context.Context, c conn) error
-	// onCaseWrite runs in every transaction that changes cases or their embeddings.
-	onCaseWrite func()
+	// onCaseWrite runs after a committed change to a case's embedding (id, vec), or with an
+	// empty id after every embedding was reset.
+	onCaseWrite func(id string, vec []float32)
 }
 
 // core implements the Store methods both backends share, over a dialect.
@@ -459,7 +460,6 @@ func (s *core) PutCase(ctx context.Context, c *Case) error {
 		return fmt.Errorf("store: put case %s: %w", c.ID, err)
 	}
 	err = s.tx(ctx, func(cn conn) error {
-		s.d.onCaseWrite()
 		if len(c.Embedding) > 0 {
 			if err := s.claimDims(ctx, cn, len(c.Embedding), c.Embedder); err != nil {
 				return err
@@ -470,8 +470,10 @@ func (s *core) PutCase(ctx context.Context, c *Case) error {
 		return err
 	})
 	if err != nil {
+		s.d.onCaseWrite("", nil) // the outcome is uncertain: start the cache afresh
 		return fmt.Errorf("store: put case %s: %w", c.ID, err)
 	}
+	s.d.onCaseWrite(c.ID, c.Embedding)
 	return nil
 }
 
@@ -646,8 +648,8 @@ func (s *core) CaseStats(ctx context.Context) (CaseStats, error) {
 }
 
 func (s *core) ResetEmbeddings(ctx context.Context) error {
+	defer s.d.onCaseWrite("", nil)
 	err := s.tx(ctx, func(c conn) error {
-		s.d.onCaseWrite()
 		if err := s.d.onReset(ctx, c); err != nil {
 			return err
 		}

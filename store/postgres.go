@@ -83,7 +83,7 @@ func openPostgres(ctx context.Context, cfg *Config) (*Postgres, error) {
 		translate:   pgError,
 		inTx:        s.inTx,
 		onDims:      s.createIndex,
-		onCaseWrite: func() {},
+		onCaseWrite: func(string, []float32) {},
 		onReset: func(ctx context.Context, c conn) error {
 			_, err := c.exec(ctx, s.d.q.get("hnsw_drop"))
 			return err

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/medscribe/medscribe/nlp/embed"
@@ -35,6 +36,36 @@ type Config struct {
 // Engine indexes and searches cases. Safe for concurrent use.
 type Engine struct {
 	cfg Config
+
+	// statsMu guards a short-lived copy of the case base's stats: counting cases reads the
+	// whole table, too much to do on every CDS call.
+	statsMu sync.Mutex
+	stats   store.CaseStats
+	statsAt time.Time
+}
+
+// statsTTL is how long the embedder check may use stats it read earlier.
+const statsTTL = 5 * time.Second
+
+func (e *Engine) caseStats(ctx context.Context) (store.CaseStats, error) {
+	e.statsMu.Lock()
+	defer e.statsMu.Unlock()
+	if !e.statsAt.IsZero() && time.Since(e.statsAt) < statsTTL {
+		return e.stats, nil
+	}
+	st, err := e.cfg.Store.CaseStats(ctx)
+	if err != nil {
+		return st, err
+	}
+	e.stats, e.statsAt = st, time.Now()
+	return st, nil
+}
+
+// forgetStats makes the next search read the stats afresh (after this engine changed them).
+func (e *Engine) forgetStats() {
+	e.statsMu.Lock()
+	e.statsAt = time.Time{}
+	e.statsMu.Unlock()
 }
 
 // New checks cfg and builds the engine.
@@ -150,7 +181,7 @@ var ErrEmbedderChanged = errors.New("similar: the case base was embedded with an
 
 // Search returns the k most similar cases to doc, best first, at or above MinScore.
 func (e *Engine) Search(ctx context.Context, doc embed.Doc, k int, exclude []string) ([]store.CaseMatch, error) {
-	st, err := e.cfg.Store.CaseStats(ctx)
+	st, err := e.caseStats(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -358,6 +389,7 @@ func sortedKeys(m map[string]int) []string {
 // old vectors (mixed dimensions are refused by the store), then fills them in; a case that
 // has nothing to embed stays without a vector. progress may be nil.
 func (e *Engine) Reindex(ctx context.Context, progress func(done int)) (int, error) {
+	defer e.forgetStats()
 	if err := e.cfg.Store.ResetEmbeddings(ctx); err != nil {
 		return 0, err
 	}

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -147,6 +149,9 @@ func (a *app) Run(ctx context.Context) error {
 		}
 	}
 	go a.reindexIfEmbedderChanged(ctx)
+	if addr := os.Getenv("MEDSCRIBE_PPROF_ADDR"); addr != "" {
+		go a.servePprof(ctx, addr)
+	}
 	errc := make(chan error, 1)
 	go func() {
 		var err error
@@ -211,4 +216,20 @@ func (a *app) reindexIfEmbedderChanged(ctx context.Context) {
 		return
 	}
 	a.log.Info("background reindex done", "cases", n)
+}
+
+// servePprof serves Go's profiler on a separate loopback listener when MEDSCRIBE_PPROF_ADDR is
+// set (for diagnosing load; never on the public port).
+func (a *app) servePprof(ctx context.Context, addr string) {
+	host, _, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		a.log.Error("MEDSCRIBE_PPROF_ADDR must be a loopback HOST:PORT", "addr", addr)
+		return
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { <-ctx.Done(); srv.Close() }()
+	_ = srv.ListenAndServe()
 }
