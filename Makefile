@@ -32,7 +32,7 @@ fuzz: ## replay fuzz corpora (go test does this too); FUZZTIME=60s make fuzz to 
 	  done; done
 
 eval: ## run the dev eval suite over $(EVALDATA) with its regression gates
-	MEDSCRIBE_EVALDATA=$(EVALDATA) $(GO) run -tags "$(TAGS)" ./cmd/medscribe eval run evals/suites/dev.yaml
+	MEDSCRIBE_EVALDATA=$(abspath $(EVALDATA)) $(GO) run -tags "$(TAGS)" ./cmd/medscribe eval run evals/suites/dev.yaml --out $(abspath evals/reports/dev)
 
 lint: ## gofmt and vet
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
