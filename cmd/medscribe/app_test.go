@@ -47,36 +47,7 @@ func (s *syncBuffer) String() string {
 // databaseURL is given) and returns it with its log.
 func testApp(t *testing.T, databaseURL string) (*app, *syncBuffer) {
 	t.Helper()
-	cfg := defaultConfig()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DataDir = t.TempDir()
-	cfg.DatabaseURL = databaseURL
-	cfg.LogLevel = "debug"
-	cfg.JobTimeout = 30 * time.Second
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, cfg, logs, appMode{queue: true, http: true})
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(t, err)
-		case <-time.After(30 * time.Second):
-			t.Error("server did not stop")
-		}
-		a.Close()
-	})
-	require.Eventually(t, func() bool {
-		res, err := http.Get(a.URL() + "/healthz")
-		if err == nil {
-			res.Body.Close()
-		}
-		return err == nil && res.StatusCode == 200
-	}, 10*time.Second, 20*time.Millisecond)
-	return a, logs
+	return startApp(t, func(c *config) { c.DatabaseURL = databaseURL })
 }
 
 func apiKey(t *testing.T, st store.Store, role string) string {
