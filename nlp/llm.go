@@ -243,17 +243,9 @@ func (e *Engine) mergeLLM(g *grounder, ans *llmAnswer, res *Result) int {
 			dropped++
 			continue
 		}
-		i := -1
-		for j := range res.Problems {
-			if res.Problems[j].Text == name {
-				i = j
-			}
-		}
-		if i < 0 {
-			res.Problems = append(res.Problems, visit.Problem{Text: name, Assertion: a})
-			i = len(res.Problems) - 1
-		}
-		res.Problems[i].Evidence = addEvidence(res.Problems[i].Evidence, ev)
+		it := upsert(&res.Problems, func(x *visit.Problem) bool { return x.Text == name },
+			func() visit.Problem { return visit.Problem{Text: name, Assertion: a} })
+		it.Evidence = addEvidence(it.Evidence, ev)
 	}
 	for _, f := range ans.Findings {
 		ev, ok := g.find(f.Quote)
@@ -263,17 +255,9 @@ func (e *Engine) mergeLLM(g *grounder, ans *llmAnswer, res *Result) int {
 			dropped++
 			continue
 		}
-		i := -1
-		for j := range res.Findings {
-			if res.Findings[j].Text == name {
-				i = j
-			}
-		}
-		if i < 0 {
-			res.Findings = append(res.Findings, visit.Finding{Text: name, Assertion: a})
-			i = len(res.Findings) - 1
-		}
-		res.Findings[i].Evidence = addEvidence(res.Findings[i].Evidence, ev)
+		it := upsert(&res.Findings, func(x *visit.Finding) bool { return x.Text == name },
+			func() visit.Finding { return visit.Finding{Text: name, Assertion: a} })
+		it.Evidence = addEvidence(it.Evidence, ev)
 	}
 	for _, o := range ans.Orders {
 		ev, ok := g.find(o.Quote)
@@ -283,17 +267,9 @@ func (e *Engine) mergeLLM(g *grounder, ans *llmAnswer, res *Result) int {
 			dropped++
 			continue
 		}
-		i := -1
-		for j := range res.Orders {
-			if res.Orders[j].Kind == k && res.Orders[j].Text == name {
-				i = j
-			}
-		}
-		if i < 0 {
-			res.Orders = append(res.Orders, visit.Order{Kind: k, Text: name})
-			i = len(res.Orders) - 1
-		}
-		res.Orders[i].Evidence = addEvidence(res.Orders[i].Evidence, ev)
+		it := upsert(&res.Orders, func(x *visit.Order) bool { return x.Kind == k && x.Text == name },
+			func() visit.Order { return visit.Order{Kind: k, Text: name} })
+		it.Evidence = addEvidence(it.Evidence, ev)
 	}
 	for _, a := range ans.Allergies {
 		ev, ok := g.find(a.Quote)
@@ -302,13 +278,7 @@ func (e *Engine) mergeLLM(g *grounder, ans *llmAnswer, res *Result) int {
 			dropped++
 			continue
 		}
-		i := -1
-		for j := range res.Allergies {
-			if res.Allergies[j].Substance == name {
-				i = j
-			}
-		}
-		if i < 0 {
+		it := upsert(&res.Allergies, func(x *visit.Allergy) bool { return x.Substance == name }, func() visit.Allergy {
 			al := visit.Allergy{Substance: name}
 			if c, ok := e.drugBy[name]; ok {
 				al.Code = e.code(c)
@@ -316,12 +286,23 @@ func (e *Engine) mergeLLM(g *grounder, ans *llmAnswer, res *Result) int {
 			if a.Reaction != nil && strings.TrimSpace(*a.Reaction) != "" {
 				al.Reaction = ptr(norm(*a.Reaction))
 			}
-			res.Allergies = append(res.Allergies, al)
-			i = len(res.Allergies) - 1
-		}
-		res.Allergies[i].Evidence = addEvidence(res.Allergies[i].Evidence, ev)
+			return al
+		})
+		it.Evidence = addEvidence(it.Evidence, ev)
 	}
 	return dropped
+}
+
+// upsert returns the item of list that same picks, appending fresh() when there is none, so a
+// concept the model names several times becomes one item with all its evidence.
+func upsert[T any](list *[]T, same func(*T) bool, fresh func() T) *T {
+	for j := range *list {
+		if same(&(*list)[j]) {
+			return &(*list)[j]
+		}
+	}
+	*list = append(*list, fresh())
+	return &(*list)[len(*list)-1]
 }
 
 func addEvidence(list []visit.Evidence, ev visit.Evidence) []visit.Evidence {

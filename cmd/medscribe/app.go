@@ -46,6 +46,17 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
+// openApp resolves the configuration from cf (flags, environment, file) and opens the app:
+// what every subcommand that works on the store does first.
+func openApp(ctx context.Context, cf *configFlags, logOut io.Writer, mode appMode) (*app, config, error) {
+	cfg, err := cf.resolve(os.Getenv)
+	if err != nil {
+		return nil, cfg, err
+	}
+	a, err := newApp(ctx, cfg, logOut, mode)
+	return a, cfg, err
+}
+
 func newApp(ctx context.Context, cfg config, logOut io.Writer, mode appMode) (a *app, err error) {
 	a = &app{cfg: cfg, log: newLogger(logOut, cfg.LogLevel)}
 	defer func() {

@@ -109,11 +109,7 @@ func casesImport(ctx context.Context, e *env, args []string) error {
 	if *aci == "" && *mts == "" && *visits == "" && *jsonl == "" {
 		return fmt.Errorf("%w: give --aci, --mts, --visits or --jsonl", errUsage)
 	}
-	cfg, err := cf.resolve(os.Getenv)
-	if err != nil {
-		return err
-	}
-	a, err := newApp(ctx, cfg, io.Discard, appMode{})
+	a, _, err := openApp(ctx, cf, io.Discard, appMode{})
 	if err != nil {
 		return err
 	}
@@ -242,11 +238,7 @@ func casesReindex(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := cf.resolve(os.Getenv)
-	if err != nil {
-		return err
-	}
-	a, err := newApp(ctx, cfg, io.Discard, appMode{})
+	a, _, err := openApp(ctx, cf, io.Discard, appMode{})
 	if err != nil {
 		return err
 	}

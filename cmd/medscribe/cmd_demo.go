@@ -5,7 +5,6 @@ import (
 	"embed"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"strings"
 
@@ -27,11 +26,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := cf.resolve(os.Getenv)
-	if err != nil {
-		return err
-	}
-	a, err := newApp(ctx, cfg, io.Discard, appMode{})
+	a, cfg, err := openApp(ctx, cf, io.Discard, appMode{})
 	if err != nil {
 		return err
 	}

@@ -39,11 +39,7 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := cf.resolve(os.Getenv)
-	if err != nil {
-		return err
-	}
-	a, err := newApp(ctx, cfg, e.stderr, appMode{queue: true})
+	a, _, err := openApp(ctx, cf, e.stderr, appMode{queue: true})
 	if err != nil {
 		return err
 	}
