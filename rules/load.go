@@ -54,6 +54,18 @@ func listFiles(fsys fs.FS, root string, keep func(string) bool) ([]string, error
 	return names, nil
 }
 
+// MaxFileBytes bounds one rule or rule-test file: YAML with aliases can expand a small file
+// into a huge document, and no real rule file comes near this.
+const MaxFileBytes = 1 << 20
+
+// readRuleFile reads p, refusing files over MaxFileBytes before reading them whole.
+func readRuleFile(fsys fs.FS, p string) ([]byte, error) {
+	if st, err := fs.Stat(fsys, p); err == nil && st.Size() > MaxFileBytes {
+		return nil, fmt.Errorf("%s: %d bytes: rule files are limited to %d bytes", p, st.Size(), MaxFileBytes)
+	}
+	return fs.ReadFile(fsys, p)
+}
+
 func load(fsys fs.FS, root string) (*RuleSet, error) {
 	names, err := listFiles(fsys, root, isRuleFile)
 	if err != nil {
@@ -68,7 +80,7 @@ func load(fsys fs.FS, root string) (*RuleSet, error) {
 	syntaxErrors := false
 	for _, n := range names {
 		p := path.Join(root, n)
-		data, err := fs.ReadFile(fsys, p)
+		data, err := readRuleFile(fsys, p)
 		if err != nil {
 			return nil, fmt.Errorf("read rule file: %w", err)
 		}

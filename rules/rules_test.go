@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"os"
@@ -441,4 +442,12 @@ func BenchmarkEvaluate(b *testing.B) {
 		n = len(rs.Evaluate(p))
 	}
 	b.ReportMetric(float64(n), "alerts/op")
+}
+
+func TestRuleFilesHaveASizeLimit(t *testing.T) {
+	big := append([]byte("# "), bytes.Repeat([]byte("x"), MaxFileBytes)...)
+	fsys := fstest.MapFS{"r/big.yaml": {Data: big}}
+	_, err := Load(fsys, "r")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "rule files are limited to")
 }

@@ -117,7 +117,7 @@ func LoadTests(rs *RuleSet, fsys fs.FS, root string) ([]TestCase, error) {
 	var cases []TestCase
 	for _, n := range names {
 		p := path.Join(root, n)
-		data, err := fs.ReadFile(fsys, p)
+		data, err := readRuleFile(fsys, p)
 		if err != nil {
 			return nil, fmt.Errorf("read rule test file: %w", err)
 		}
