@@ -133,6 +133,19 @@ func (t *table) errAt(i int, col, msg string) error {
 	return &DataError{File: t.file, Row: i + 2, Line: t.lines[i], Column: col, Msg: msg}
 }
 
+// uniqueID reads row i's id from column idc, refusing an empty id or one seen before.
+func (t *table) uniqueID(i, idc int, seen map[string]bool) (string, error) {
+	id := strings.TrimSpace(t.rows[i][idc])
+	if id == "" {
+		return "", t.errAt(i, t.cols[idc], "empty id")
+	}
+	if seen[id] {
+		return "", t.errAt(i, t.cols[idc], fmt.Sprintf("duplicate id %q", id))
+	}
+	seen[id] = true
+	return id, nil
+}
+
 // LoadACIBench reads an ACI-BENCH challenge CSV (columns dataset, encounter_id, dialogue,
 // note). Every encounter must have an id and a note, ids must be unique, and when the file has
 // a dialogue column every dialogue must be non-empty (a references-only CSV without the column
@@ -298,14 +311,10 @@ func LoadMTSDialog(path string) (*Dataset, error) {
 	ds := &Dataset{Name: strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), Path: path}
 	seen := map[string]bool{}
 	for i, row := range t.rows {
-		id := strings.TrimSpace(row[idc])
-		if id == "" {
-			return nil, t.errAt(i, t.cols[idc], "empty id")
+		id, err := t.uniqueID(i, idc, seen)
+		if err != nil {
+			return nil, err
 		}
-		if seen[id] {
-			return nil, t.errAt(i, t.cols[idc], fmt.Sprintf("duplicate id %q", id))
-		}
-		seen[id] = true
 		if strings.TrimSpace(row[tc]) == "" {
 			return nil, t.errAt(i, t.cols[tc], fmt.Sprintf("empty section text for %s", id))
 		}
@@ -417,14 +426,10 @@ func LoadTranscripts(path string) (*Dataset, error) {
 	ds := &Dataset{Name: strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), Path: path}
 	seen := map[string]bool{}
 	for i, row := range t.rows {
-		id := strings.TrimSpace(row[idc])
-		if id == "" {
-			return nil, t.errAt(i, t.cols[idc], "empty id")
+		id, err := t.uniqueID(i, idc, seen)
+		if err != nil {
+			return nil, err
 		}
-		if seen[id] {
-			return nil, t.errAt(i, t.cols[idc], fmt.Sprintf("duplicate id %q", id))
-		}
-		seen[id] = true
 		if strings.TrimSpace(row[dc]) == "" {
 			return nil, t.errAt(i, t.cols[dc], fmt.Sprintf("empty transcript for %s", id))
 		}
