@@ -95,7 +95,9 @@ type ExtractionSummary struct {
 //  3. Then by name: both names are normalized (lowercase, non-alphanumerics to spaces,
 //     whitespace collapsed) and, when a TermNormalizer is given, mapped to its canonical key;
 //     equal keys match. A name also matches when one normalized name equals the other with a
-//     trailing plural "s" removed.
+//     trailing plural "s" removed, or when both have the same content words in any order
+//     (function words such as "of", "the", "in" left out, plurals folded): "fracture of the
+//     right wrist" is "right wrist fracture", but "knee pain" is not "right knee pain".
 //  4. Negated findings are compared with the system's findings asserted "absent" (and, since
 //     the contract lets a denied symptom be recorded either way, problems asserted "absent").
 //  5. Orders match by name regardless of kind; kind agreement is reported as an attribute.
@@ -115,12 +117,36 @@ func (m matcher) keys(name string) []string {
 	if strings.HasSuffix(n, "s") && len(n) > 3 {
 		keys = append(keys, strings.TrimSuffix(n, "s"))
 	}
+	if b := contentBag(n); b != "" {
+		keys = append(keys, "bag:"+b)
+	}
 	if m.norm != nil {
 		if k, ok := m.norm.Canonical(name); ok {
 			keys = append(keys, "canon:"+k)
 		}
 	}
 	return keys
+}
+
+// functionWords carry no clinical content in an item name.
+var functionWords = map[string]bool{"a": true, "an": true, "the": true, "of": true, "in": true,
+	"on": true, "at": true, "to": true, "with": true, "for": true, "from": true, "my": true, "your": true}
+
+// contentBag is a name's content words, plural-folded and sorted, so word order and function
+// words do not decide a match. Empty when the name has no content word.
+func contentBag(norm string) string {
+	var ws []string
+	for _, w := range strings.Fields(norm) {
+		if functionWords[w] {
+			continue
+		}
+		if len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") && !strings.HasSuffix(w, "us") && !strings.HasSuffix(w, "is") {
+			w = strings.TrimSuffix(w, "s")
+		}
+		ws = append(ws, w)
+	}
+	sort.Strings(ws)
+	return strings.Join(ws, " ")
 }
 
 func (m matcher) nameMatch(a, b string) bool {

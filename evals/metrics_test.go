@@ -213,3 +213,24 @@ func TestASRSuite(t *testing.T) {
 	_, err = RunSuite(context.Background(), s, nil)
 	assert.ErrorContains(t, err, `encounter "A2" has no hypothesis transcript`)
 }
+
+// Names match regardless of word order and function words, never by containment: a name
+// missing a stated laterality or site does not match the fuller one.
+func TestNameMatchContentWords(t *testing.T) {
+	m := matcher{}
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"colles fracture of right wrist", "right wrist colles fracture", true},
+		{"osteoarthritis of knee", "knee osteoarthritis", true},
+		{"pop in the knee", "pop in knee", true},
+		{"knee fractures", "Fracture of the knee", true},
+		{"knee pain", "right knee pain", false},
+		{"fracture", "knee fracture", false},
+		{"sternoclavicular joint tenderness", "tenderness", false},
+		{"of the", "in a", false}, // no content words: no bag to compare
+	} {
+		assert.Equal(t, c.want, m.nameMatch(c.a, c.b), "%q vs %q", c.a, c.b)
+	}
+}

@@ -15,7 +15,7 @@ import (
 
 // version is the deterministic engine's version, recorded in provenance. Bump it whenever
 // rules or cue lists change what is extracted.
-const version = "nlp-0.2.0"
+const version = "nlp-0.3.0"
 
 // Version is the engine version for provenance.
 func Version() string { return version }
@@ -249,6 +249,13 @@ func newEngine(entries []vocab.Entry) *Engine {
 		}
 	}
 	addInternal("referral")
+	// Blockers are registered last: a longer concept still wins, but a blocker's words are
+	// not read as the shorter concept inside them.
+	for _, b := range notConcepts {
+		idx := int32(len(m.concepts))
+		m.concepts = append(m.concepts, concept{kind: ckBlock, term: b})
+		m.addConcept(b, idx)
+	}
 	for k, list := range cueLists {
 		for _, p := range list {
 			m.addCue(p, k, "")
@@ -271,14 +278,16 @@ func newEngine(entries []vocab.Entry) *Engine {
 	for w := range spokenNumbers {
 		lexical = append(lexical, w)
 	}
-	for _, set := range []map[string]bool{bodySitesSet(), siteLinks, answerFillers, questionFillers, subjects, honorifics, allergyStop,
+	for _, set := range []map[string]bool{bodySitesSet(), siteLinks, sitePreps, relativeWords, latPass, siteQualifiers, answerFillers, questionFillers, subjects, honorifics, allergyStop,
 		ambiguousAbbrev, greetings, abbrevContextBefore, abbrevContextAfter, envAllergenWords, tagWords} {
 		for w := range set {
 			lexical = append(lexical, w)
 		}
 	}
 	lexical = append(lexical, numberWords...)
-	lexical = append(lexical, "only", "just", "tear")
+	lexical = append(lexical, "only", "just", "tear", "pain", "what", "exam", "examination", "or", "and",
+		"both", "bilateral", "look", "looks", "appear", "appears", "seem", "seems", "sound", "sounds",
+		"that", "this", "it", "we", "i", "they", "he", "she")
 	for _, p := range lexical {
 		for _, w := range words(p) {
 			m.intern(w)

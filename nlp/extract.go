@@ -36,7 +36,10 @@ type mention struct {
 	hypo      bool
 	pending   bool   // asked by the doctor, not yet answered
 	voice     bool   // the patient's own word: said by the patient or answered by them
-	site      string // body site qualifying a one-word finding ("knee" tenderness)
+	site      string // body site qualifying a generic finding or injury ("knee" tenderness)
+	lat       string // the side said with the site or the term ("right")
+	head      string // the word said, naming a sited finding ("swelling" rather than "edema")
+	injury    bool   // a bare injury ("fracture"): with no site said, the visit's main site
 	question  bool
 	negated   bool
 	allergen  bool // an allergy's substance or reaction, not a medication or problem
@@ -344,9 +347,23 @@ const askScope = 5
 
 func (e *Engine) askedAt(ti *turnInfo, s sentence, c span) bool {
 	for _, q := range ti.cuesNear(s, c.from-askScope-maxPattern, c.from) {
-		if q.to <= c.from && c.from-q.to <= askScope && e.mask(q)&cueQuestion != 0 && !ti.blocked(q.to, c.from) {
+		if q.to <= c.from && c.from-q.to <= askScope && e.mask(q)&cueQuestion != 0 && !ti.blocked(q.to, c.from) &&
+			!e.relativeWhat(ti, q) {
 			return true
 		}
+	}
+	return false
+}
+
+// relativeWhat reports whether a "what" opens a relative clause rather than a question:
+// "what that means for the chf", "what we call hydronephrosis".
+func (e *Engine) relativeWhat(ti *turnInfo, q span) bool {
+	if q.to-q.from != 1 || e.word(ti, q.from) != "what" {
+		return false
+	}
+	switch e.word(ti, q.to) {
+	case "that", "this", "it", "we", "i", "they", "he", "she", "look", "looks", "appear", "appears", "seem", "seems", "sound", "sounds":
+		return true
 	}
 	return false
 }
@@ -357,6 +374,7 @@ func (e *Engine) sentenceOf(ti *turnInfo, tok int) sentence {
 
 type dialogue struct {
 	turns    []*turnInfo
+	speakers []visit.Speaker
 	mentions []mention
 	orders   []orderItem
 	allergy  []allergyItem
@@ -421,7 +439,7 @@ func (e *Engine) envAllergens(d *dialogue, turn int, ti *turnInfo, env *envAller
 }
 
 func (e *Engine) extract(tr visit.Transcript) *Result {
-	d := &dialogue{turns: make([]*turnInfo, len(tr.Turns))}
+	d := &dialogue{turns: make([]*turnInfo, len(tr.Turns)), speakers: make([]visit.Speaker, len(tr.Turns))}
 	a := newArena(tr)
 	var pending []int // mentions asked about in the last doctor turn
 	last := lastDrug{c: -1}
@@ -430,7 +448,7 @@ func (e *Engine) extract(tr visit.Transcript) *Result {
 	for ti, t := range tr.Turns {
 		answeredAllergy := false
 		info := e.analyze(a, t)
-		d.turns[ti] = info
+		d.turns[ti], d.speakers[ti] = info, t.Speaker
 		if t.Speaker == visit.Doctor {
 			e.markQuestions(info)
 		}
@@ -464,6 +482,8 @@ func (e *Engine) extract(tr visit.Transcript) *Result {
 			pending = pending[:0]
 			allergyAsked = -1
 		}
+		var extra []place
+		riskFrom := e.riskTalk(info, t.Speaker)
 		for _, c := range info.cons {
 			s := e.sentenceOf(info, c.from)
 			con := e.m.concepts[c.idx]
@@ -477,8 +497,9 @@ func (e *Engine) extract(tr visit.Transcript) *Result {
 				e.medAttributes(info, t, s, c, &m)
 				last = lastDrug{c: c.idx, turn: ti}
 			case ckProblem, ckFinding:
-				if con.kind == ckFinding && (!strings.Contains(con.term, " ") || c.to-c.from == 1 && strings.HasPrefix(con.term, "joint ")) {
-					m.site = e.siteOf(info, s, c)
+				extra = e.placeMention(d, ti, info, s, c, con, &m)
+				if c.from >= riskFrom {
+					m.hypo = true // a risk the doctor lists, not a condition the patient has
 				}
 				if t.Speaker == visit.Doctor && !s.question && e.askedAt(info, s, c) {
 					m.question = true
@@ -489,8 +510,24 @@ func (e *Engine) extract(tr visit.Transcript) *Result {
 				}
 			}
 			d.mentions = append(d.mentions, m)
+			for _, p := range extra {
+				mm := m
+				mm.site, mm.lat = p.site, p.lat
+				if mm.pending {
+					pending = append(pending, len(d.mentions))
+				}
+				d.mentions = append(d.mentions, mm)
+			}
+			extra = extra[:0]
 		}
 		e.sitePain(d, ti, t, info)
+		for _, m := range e.painNouns(ti, t, info) {
+			if t.Speaker == visit.Doctor && m.question && m.assertion == visit.Present && !m.hypo {
+				m.pending = true // "any pain down here in your calves?" waits for the answer
+				pending = append(pending, len(d.mentions))
+			}
+			d.mentions = append(d.mentions, m)
+		}
 		e.bareTear(d, ti, t, info)
 		if answeredAllergy {
 			e.allergyAnswer(d, ti, t, info)
@@ -513,70 +550,6 @@ func (e *Engine) extract(tr visit.Transcript) *Result {
 	}
 	return e.collect(d, tr)
 }
-
-// bodySites name where a generic finding is; the value is the form used in the item name.
-var bodySites = map[string]string{
-	"knee": "knee", "ankle": "ankle", "wrist": "wrist", "elbow": "elbow", "shoulder": "shoulder",
-	"hip": "hip", "back": "back", "neck": "neck", "chest": "chest", "abdomen": "abdominal",
-	"abdominal": "abdominal", "belly": "abdominal", "stomach": "abdominal", "leg": "leg", "arm": "arm",
-	"hand": "hand", "foot": "foot", "feet": "foot", "finger": "finger", "toe": "toe", "calf": "calf",
-	"thigh": "thigh", "spine": "spine", "lumbar": "lumbar", "joint": "joint", "head": "head",
-	"throat": "throat", "eye": "eye", "ear": "ear", "flank": "flank", "pelvis": "pelvic",
-	"pelvic": "pelvic", "jaw": "jaw", "rib": "rib", "forearm": "forearm", "heel": "heel",
-	"groin": "groin", "buttock": "buttock", "face": "face", "lower extremity": "lower extremity",
-	"extremity": "extremity", "bony": "bony", "muscle": "muscle",
-}
-
-var siteLinks = map[string]bool{"of": true, "over": true, "in": true, "on": true, "at": true,
-	"the": true, "your": true, "my": true, "his": true, "her": true, "right": true, "left": true,
-	"to": true, "palpation": true, "around": true, "along": true, "both": true}
-
-// siteOf finds the body site of a one-word finding: just before it ("knee tenderness") or
-// shortly after ("tenderness to palpation over the right knee").
-func (e *Engine) siteOf(ti *turnInfo, s sentence, c span) string {
-	for i := c.from - 1; i >= s.from && i >= c.from-2; i-- {
-		if v, ok := bodySites[e.word(ti, i)]; ok {
-			// "lower abdominal tenderness"
-			if w := e.word(ti, i-1); i > s.from && (w == "lower" || w == "upper") {
-				return w + " " + v
-			}
-			return v
-		}
-		w := e.word(ti, i)
-		if w == "lower" && i == c.from-1 {
-			return "lower extremity" // "no lower edema": the legs
-		}
-		if w != "right" && w != "left" {
-			break
-		}
-	}
-	prep := false
-	for i := c.to; i < s.to && i < c.to+6; i++ {
-		w := e.word(ti, i)
-		if v, ok := bodySites[w]; ok && prep {
-			return v
-		}
-		if !siteLinks[w] {
-			break
-		}
-		// "edema , your shoulders ...": a site after the finding needs a preposition
-		prep = prep || sitePreps[w]
-	}
-	// "on abdominal exam there is no tenderness": the site of the exam being read out
-	for i := c.from - 2; i >= s.from && i >= c.from-12; i-- {
-		w := e.word(ti, i+1)
-		if w != "exam" && w != "examination" {
-			continue
-		}
-		if v, ok := bodySites[e.word(ti, i)]; ok {
-			return v
-		}
-	}
-	return ""
-}
-
-var sitePreps = map[string]bool{"of": true, "over": true, "in": true, "on": true, "at": true,
-	"to": true, "around": true, "along": true}
 
 // sitePain reads a body site with a pain verb as that site's pain finding ("my right knee
 // has been killing me" → knee pain), when the vocabulary has the composed term.
@@ -611,6 +584,60 @@ func (e *Engine) sitePain(d *dialogue, turn int, t visit.Turn, ti *turnInfo) {
 			break
 		}
 	}
+}
+
+// riskTalk returns the first token of a doctor's turn where the risks of a procedure or drug
+// are listed ("risk of surgery include infection ... seizure, stroke"), or a number past the
+// turn's end when there is none.
+func (e *Engine) riskTalk(ti *turnInfo, sp visit.Speaker) int {
+	if sp != visit.Doctor {
+		return len(ti.toks) + 1
+	}
+	for _, q := range ti.cues {
+		if e.mask(q)&cueRisk != 0 {
+			return q.from
+		}
+	}
+	return len(ti.toks) + 1
+}
+
+// painNouns reads the noun "pain" with the site said after it ("any other pain down here in
+// your calves?") as that site's pain finding, when the vocabulary has the composed term.
+func (e *Engine) painNouns(turn int, t visit.Turn, ti *turnInfo) []mention {
+	var out []mention
+	for i := range ti.toks {
+		if e.word(ti, i) != "pain" || len(ti.consIn(i, i+1)) > 0 || inSpan(ti.cons, i) {
+			continue
+		}
+		s := e.sentenceOf(ti, i)
+		c := span{from: i, to: i + 1, idx: -1}
+		places := e.sitesAfter(ti, s, c)
+		if len(places) == 0 {
+			continue
+		}
+		idx, ok := e.byTerm[places[0].site+" pain"]
+		if !ok || e.m.concepts[idx].kind != ckFinding {
+			continue
+		}
+		c.idx = idx
+		m := mention{c: idx, turn: turn, tokFrom: i, start: int(ti.toks[i].start), end: int(ti.toks[i].end),
+			speaker: t.Speaker, question: s.question || t.Speaker == visit.Doctor && e.askedAt(ti, s, c),
+			voice: t.Speaker == visit.Patient, lat: places[0].lat}
+		m.assertion, m.hypo = e.assert(ti, s, c)
+		m.negated = m.assertion == visit.Absent
+		out = append(out, m)
+	}
+	return out
+}
+
+// inSpan reports whether token i lies inside one of the spans.
+func inSpan(spans []span, i int) bool {
+	for _, c := range spans {
+		if c.from <= i && i < c.to {
+			return true
+		}
+	}
+	return false
 }
 
 // bareTear reads "rule out a tear" after a structure's injury was named in the same turn

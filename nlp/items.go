@@ -422,7 +422,13 @@ func (e *Engine) collect(d *dialogue, tr visit.Transcript) *Result {
 		fam  bool
 		site string
 	}
-	probIdx := map[key]int{}
+	type pkey struct {
+		name string
+		fam  bool
+	}
+	probIdx := map[pkey]int{}
+	sites := &lazySites{e: e, d: d}
+	var genericInjury []bool // by problem index: named from a bare injury word ("fracture")
 	ruledOut := map[int]bool{} // problems the doctor states absent, outside a question
 	denied := map[int]bool{}   // problems the patient denies
 	findIdx := map[key]int{}
@@ -545,18 +551,19 @@ func (e *Engine) collect(d *dialogue, tr visit.Transcript) *Result {
 			if m.hypo || m.pending || m.allergen {
 				continue
 			}
-			k := key{m.c, m.assertion == visit.Family, m.site}
-			name, code := con.term, e.code(m.c)
-			if m.site != "" {
-				// "knee tenderness" is its own finding; the generic code does not fit it
-				name, code = m.site+" "+strings.TrimPrefix(con.term, "joint "), nil
-			}
+			fam := m.assertion == visit.Family
+			k := key{m.c, fam, m.site}
+			// "knee tenderness" is its own finding, named by site alone
+			name, code := e.placedName(m, con, false, false, sites)
 			if (con.kind == ckProblem && !situational(con)) || assessed[m.c] {
-				i, seen := probIdx[k]
+				pname, pcode := e.placedName(m, con, true, m.assertion != visit.Absent, sites)
+				pk := pkey{pname, fam}
+				i, seen := probIdx[pk]
 				if !seen {
 					i = len(res.Problems)
-					probIdx[k] = i
-					res.Problems = append(res.Problems, visit.Problem{Text: name, Code: code, Assertion: m.assertion})
+					probIdx[pk] = i
+					res.Problems = append(res.Problems, visit.Problem{Text: pname, Code: pcode, Assertion: m.assertion})
+					genericInjury = append(genericInjury, m.injury)
 				}
 				p := &res.Problems[i]
 				p.Evidence = append(p.Evidence, ev)
@@ -590,6 +597,7 @@ func (e *Engine) collect(d *dialogue, tr visit.Transcript) *Result {
 			}
 		}
 	}
+	mergeInjuries(res.Problems, genericInjury)
 	// A problem is listed absent only when the doctor rules it out ("you do not have a
 	// fracture"); a patient's denial of a condition is not a problem of the visit.
 	// A condition the patient denies ("any sleep apnea?" "no") is a pertinent negative instead.
@@ -599,7 +607,7 @@ func (e *Engine) collect(d *dialogue, tr visit.Transcript) *Result {
 			res.Findings = append(res.Findings, visit.Finding{Text: p.Text, Code: p.Code,
 				Assertion: visit.Absent, Evidence: append([]visit.Evidence(nil), p.Evidence...)})
 		}
-		if p.Assertion != visit.Absent || ruledOut[i] {
+		if len(p.Evidence) > 0 && (p.Assertion != visit.Absent || ruledOut[i]) {
 			kept = append(kept, p)
 		}
 	}
@@ -657,6 +665,28 @@ func (e *Engine) collect(d *dialogue, tr visit.Transcript) *Result {
 }
 
 func ptr(s string) *string { return &s }
+
+// mergeInjuries folds a bare injury ("evidence of a fracture", named "wrist fracture") into
+// the named injury of the same kind the doctor diagnoses in the visit ("a colles' fracture"):
+// one fracture talked about twice. Ruled-out injuries stay apart. Folded problems are left
+// with no evidence, and dropped by the caller's filter.
+func mergeInjuries(ps []visit.Problem, generic []bool) {
+	for i := range ps {
+		if !generic[i] || ps[i].Assertion == visit.Absent || ps[i].Assertion == visit.Family {
+			continue
+		}
+		head := lastWord(ps[i].Text)
+		for j := range ps {
+			if j == i || generic[j] || ps[j].Assertion == visit.Absent || ps[j].Assertion == visit.Family ||
+				len(ps[j].Evidence) == 0 || lastWord(ps[j].Text) != head {
+				continue
+			}
+			ps[j].Evidence = append(ps[j].Evidence, ps[i].Evidence...)
+			ps[i].Evidence = nil
+			break
+		}
+	}
+}
 
 // mergeOrders folds an order into a more specific one of the same kind ("ultrasound" into
 // "kidney ultrasound"): they are one order named twice.

@@ -37,9 +37,21 @@ const (
 	cueAssess
 	cuePainVerb
 	cueFloated
+	cueRisk
 )
 
+// notConcepts are phrases whose words include a concept's name without naming it: the
+// procedure's "shock wave" is not circulatory shock, "flu like" symptoms are not influenza,
+// "it burns" is a sensation, not a burn injury, "anxious about" a visit is not an anxiety
+// disorder.
+var notConcepts = []string{"shock wave", "shockwave", "flu like", "flu-like", "it burns", "it just burns",
+	"that burns", "anxious about", "anxious to", "stroke volume"}
+
 var cueLists = map[cueKind][]string{
+	// A doctor listing the risks of a procedure or drug names conditions that may happen:
+	// everything after it in the turn is hypothetical.
+	cueRisk: {"risks", "risk of", "complications", "complication", "potential side effects",
+		"possible side effects", "side effects include", "side effects can include"},
 	cueNegPre: {"i haven't", "i have not", "i don't", "i haven't had", "i have not had", "i don't have",
 		"i didn't have", "i've not had", "i haven't noticed", "i don't get", "i haven't been", "no", "not", "denies", "denied", "deny", "denying", "without", "never", "negative for",
 		"free of", "absence of", "no evidence of", "no sign of", "no signs of", "don't have", "dont have",
@@ -53,7 +65,7 @@ var cueLists = map[cueKind][]string{
 	cuePossPre: {"possible", "possibly", "probable", "probably", "likely", "most likely", "might", "might be",
 		"may be", "maybe", "suspect", "suspicious for", "suspicion of", "concern for", "concerned about",
 		"concerning for", "worried about", "rule out", "r/o", "could be", "could have", "question of",
-		"differential", "think it might", "sounds like", "seems like", "perhaps", "borderline",
+		"differential", "think it might", "potential", "sounds like", "seems like", "looks like", "what looks like", "appears to be", "perhaps", "borderline",
 		"evaluate for", "check for", "looking for", "screen for", "screening for", "test for"},
 	cuePossPost: {"is possible", "is likely", "is suspected", "versus", "vs", "or not", "is a possibility"},
 	cueHypoPre: {"if", "in case", "should you", "watch for", "look out for", "call me if", "call if",
@@ -138,7 +150,7 @@ var cueLists = map[cueKind][]string{
 		"not allergic to anything", "no allergies to medications", "not allergic to any",
 		"don't have any allergies", "no allergies to any medications"},
 	// The doctor's assessment and plan name the problems they address.
-	cueAssess: {"for your", "regarding your", "in terms of your", "as far as your", "as for your",
+	cueAssess: {"concerned about", "not too concerned about", "worried about", "for your", "regarding your", "in terms of your", "as far as your", "as for your",
 		"with regards to your", "with regard to your", "diagnosis", "diagnosed with", "you have",
 		"you've got", "you have got", "you do have", "you're having", "you are having", "consistent with",
 		"i think you have", "i believe you have", "sounds like you have", "looks like you have",

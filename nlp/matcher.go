@@ -18,6 +18,7 @@ const (
 	ckProcedure
 	ckReferral
 	ckOther // internal plan words: devices, therapy, diets
+	ckBlock // words that look like a concept but are not one here ("shock wave", "flu like")
 )
 
 type concept struct {
@@ -186,6 +187,9 @@ func (m *matcher) clinicalAbbrev(text string, toks []token, i, cEnd int, hadConc
 			return ""
 		}
 		return m.words[toks[j].id]
+	}
+	if w(i+1) == "of" {
+		return false // "the pad of my foot": a part of something, not a condition
 	}
 	sameSent := i+1 < len(toks) && toks[i+1].sent == toks[i].sent
 	if i+1 < len(toks) && (sameSent || toks[i].punctAfter == '.' && honorifics[w(i)]) {

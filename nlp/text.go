@@ -88,7 +88,13 @@ func scan(text string, lookup func([]byte) int32, toks []token, sents []sentence
 			break
 		}
 		buf = normalizeWord(buf[:0], text[start:i])
-		toks = append(toks, token{start: int32(start), end: int32(i), id: lookup(buf), sent: int32(len(sents)), num: num})
+		id := lookup(buf)
+		// A word said twice in a row ("shortness of breath with with exertion") is a
+		// disfluency: the repeat is skipped; a match running past it still quotes it.
+		if k := len(toks) - 1; k >= sentStart && !num && id >= 0 && toks[k].id == id && toks[k].punctAfter == 0 {
+			continue
+		}
+		toks = append(toks, token{start: int32(start), end: int32(i), id: id, sent: int32(len(sents)), num: num})
 	}
 	closeSent(false)
 	return toks, sents, buf
@@ -133,6 +139,7 @@ func normalizeWord(dst []byte, w string) []byte {
 // variants fold spelling and speech-recognition variants onto one form before plural folding.
 var variants = map[string]string{
 	"xray":        "x-ray",
+	"calves":      "calf",
 	"colour":      "color",
 	"oesophagus":  "esophagus",
 	"haemoglobin": "hemoglobin",
