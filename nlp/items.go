@@ -428,7 +428,7 @@ func (e *Engine) collect(d *dialogue, tr visit.Transcript) *Result {
 	}
 	probIdx := map[pkey]int{}
 	sites := &lazySites{e: e, d: d}
-	var genericInjury []bool // by problem index: named from a bare injury word ("fracture")
+	var genericInjury []bool   // by problem index: named from a bare injury word ("fracture")
 	ruledOut := map[int]bool{} // problems the doctor states absent, outside a question
 	denied := map[int]bool{}   // problems the patient denies
 	findIdx := map[key]int{}
