@@ -177,6 +177,17 @@ func (ti *turnInfo) isAnswerNo(e *Engine, q span, s sentence) bool {
 	return ti.toks[q.from].punctAfter != 0 || q.to == s.to
 }
 
+// opensSentence reports whether only fillers come before cue q in its sentence: an answer's
+// "no ," opens it ("no , i haven't"), while "there's no , um , fracture" is a negation.
+func (e *Engine) opensSentence(ti *turnInfo, q span, s sentence) bool {
+	for i := s.from; i < q.from; i++ {
+		if w := e.word(ti, i); !answerFillers[w] && !questionFillers[w] && w != "no" {
+			return false
+		}
+	}
+	return true
+}
+
 // assert applies ConText triggers of sentence s to concept span c.
 func (e *Engine) assert(ti *turnInfo, s sentence, c span) (a visit.Assertion, hypo bool) {
 	var neg, poss, hist, fam bool
@@ -188,10 +199,15 @@ func (e *Engine) assert(ti *turnInfo, s sentence, c span) (a visit.Assertion, hy
 			if m&cueFamPre != 0 && dist <= familyScope && !ti.blocked(q.to, c.from) {
 				fam = true
 			}
-			if dist > preScope || ti.blocked(q.to, c.from) {
+			// "there's no , um , fracture": a hesitation right after the trigger does not end it
+			after := q.to
+			for after < c.from && (e.word(ti, after) == "um" || e.word(ti, after) == "uh") {
+				after++
+			}
+			if dist > preScope || ti.blocked(after, c.from) {
 				continue
 			}
-			if m&cueNegPre != 0 && !ti.isAnswerNo(e, q, s) {
+			if m&cueNegPre != 0 && !(ti.isAnswerNo(e, q, s) && e.opensSentence(ti, q, s)) {
 				neg = true
 			}
 			if m&cuePossPre != 0 {
@@ -574,7 +590,7 @@ func (e *Engine) sitePain(d *dialogue, turn int, t visit.Turn, ti *turnInfo) {
 			c := span{from: i, to: q.to, idx: idx}
 			m := mention{c: idx, turn: turn, tokFrom: i, start: int(ti.toks[i].start),
 				end: int(ti.toks[q.to-1].end), speaker: t.Speaker, question: s.question,
-				voice: t.Speaker == visit.Patient}
+				voice: t.Speaker == visit.Patient, lat: e.sideBefore(ti, s, i)}
 			m.assertion, m.hypo = e.assert(ti, s, c)
 			m.negated = m.assertion == visit.Absent
 			if t.Speaker == visit.Doctor && (s.question || e.askedAt(ti, s, c)) {

@@ -82,6 +82,8 @@ func TestAssertion(t *testing.T) {
 		{"rule out", []string{"d: we need to rule out a fracture ."}, "fracture", visit.Possible},
 		{"ruled out by doctor", []string{"d: you do not have a fracture ."}, "fracture", visit.Absent},
 		{"present", []string{"p: i've had chest pain for two days ."}, "chest pain", visit.Present},
+		{"a determiner no after a filler still negates", []string{"d: there's no , um , fracture ."}, "fracture", visit.Absent},
+		{"an answer's no opens its sentence", []string{"d: any fever ?", "p: no , i feel fine ."}, "fever", visit.Absent},
 		{"review of systems item by item", []string{"d: fever , no . nausea , yes ."}, "fever", visit.Absent},
 		{"review of systems yes", []string{"d: fever , no . nausea , yes ."}, "nausea", visit.Present},
 		{"body site names a generic finding", []string{"d: there is no tenderness over the right knee ."}, "knee tenderness", visit.Absent},
@@ -339,7 +341,7 @@ func TestProblemList(t *testing.T) {
 		problem string
 		want    visit.Assertion // "" means not a problem
 	}{
-		{"site with a pain verb is the chief complaint", opening, "knee pain", visit.Present},
+		{"site with a pain verb is the chief complaint, with its side", opening, "left knee pain", visit.Present},
 		{"a symptom answered once is not a problem", opening, "swelling", ""},
 		{"an allergy reaction is not a problem", opening, "hives", ""},
 		{"a title is not multiple sclerosis", opening, "multiple sclerosis", ""},
@@ -348,7 +350,7 @@ func TestProblemList(t *testing.T) {
 		{"hedged diagnosis is possible", []string{"d: this is most likely a medial meniscus strain ."}, "meniscus strain", visit.Possible},
 		{"a pain verb in a doctor's question is not a complaint", []string{"d: does your back hurt ?", "p: i'm not sure ."}, "back pain", ""},
 		{"an assessed exam finding is a problem", []string{"d: on heart exam i do hear a soft systolic murmur ."}, "heart murmur", visit.Present},
-		{"the doctor's statement of the complaint", []string{"d: i understand you've come in with some right knee pain ."}, "knee pain", visit.Present},
+		{"the doctor's statement of the complaint", []string{"d: i understand you've come in with some right knee pain ."}, "right knee pain", visit.Present},
 		{"a tag question is a statement", []string{"d: the echo shows the heart failure you have , okay ?"}, "heart failure", visit.Present},
 		{"a general name folds into the specific one", []string{"p: i have severe asthma .", "d: your asthma is better today ."}, "severe asthma", visit.Present},
 		{"the folded general name is not listed again", []string{"p: i have severe asthma .", "d: your asthma is better today ."}, "asthma", ""},

@@ -31,6 +31,8 @@ var bodySites = map[string]string{
 	"temporomandibular": "temporomandibular joint", "humerus": "humerus", "clavicle": "clavicle",
 	"tibia": "tibia", "fibula": "fibula", "radius": "radius", "ulna": "ulna", "femur": "femur",
 	"scalp": "scalp", "skull": "skull", "nose": "nose", "lip": "lip", "tongue": "tongue",
+	// four-letter plurals the word normalizer leaves alone
+	"legs": "leg", "arms": "arm", "toes": "toe", "hips": "hip", "ribs": "rib", "eyes": "eye", "ears": "ear",
 }
 
 // compoundSites join a qualifier with the site word after it.
@@ -79,14 +81,20 @@ var latPass = map[string]bool{"the": true, "your": true, "my": true, "his": true
 type place struct {
 	site string // "knee", "lumbar spine", "sternoclavicular joint"
 	lat  string // "right", "left", "bilateral" or ""
+	// visitSide says lat is the side the visit gives the site, not one said with the mention.
+	visitSide bool
 }
 
 // siteAt reads the site at token i of sentence s: the site word, joined with a qualifier
 // before it ("lumbar spine"), and the side said before it.
 func (e *Engine) siteAt(ti *turnInfo, s sentence, i int) (place, bool) {
-	v, ok := bodySites[e.word(ti, i)]
+	w := e.word(ti, i)
+	v, ok := bodySites[w]
 	if !ok {
 		return place{}, false
+	}
+	if w == "back" && i+1 < s.to && e.word(ti, i+1) == "of" {
+		return place{}, false // "the back of your eye": a position, not the back
 	}
 	first := i
 	if i > s.from {
@@ -221,6 +229,9 @@ scan:
 func (e *Engine) recentSite(d *dialogue, turn, tok, window, back int) (place, bool) {
 	ti := d.turns[turn]
 	for i := tok - 1; i >= 0 && i >= tok-window; i-- {
+		if inSpan(ti.cons, i) {
+			continue // "chest pains , shortness of breath , any swelling": chest is chest pain's
+		}
 		if p, ok := e.siteAt(ti, ti.sents[ti.toks[i].sent], i); ok && !genericSites[p.site] {
 			return p, true
 		}
@@ -320,18 +331,34 @@ var injuryHeads = map[string]bool{"fracture": true, "dislocation": true, "contus
 // early arthritis in your knee", "a tick bite around my knee").
 var sitedHeads = map[string]bool{"arthritis": true, "osteoarthritis": true, "bursitis": true,
 	"tendinitis": true, "tendonitis": true, "tendinopathy": true, "bite": true, "pain": true,
-	"swelling": true, "edema": true, "weakness": true, "numbness": true, "redness": true,
-	"cramping": true, "stiffness": true}
+	"swelling": true, "edema": true, "redness": true, "cramping": true, "stiffness": true}
 
 // composable are multi-word problems that still need a site ("tick bite" → "tick bite of
 // the right knee"); other multi-word terms name their structure ("medial meniscus sprain").
 var composable = map[string]bool{"tick bite": true, "insect bite": true, "dog bite": true,
 	"bug bite": true, "bee sting": true, "spider bite": true}
 
+// sitedFindings are the findings that are at a body site: the site said beside them names
+// them ("knee effusion"). Others are not: "cva tinnitus on your flank" is no flank finding, and
+// numbness or weakness "in your arms or in your hands" is described by its distribution.
+var sitedFindings = map[string]bool{"tenderness": true, "swelling": true, "edema": true, "pain": true,
+	"effusion": true, "ecchymosis": true, "erythema": true, "redness": true, "warmth": true,
+	"crepitus": true, "stiffness": true, "cramping": true, "deformity": true, "rash": true, "bruising": true,
+	"injury": true, "trauma": true, "lymphadenopathy": true, "adenopathy": true, "mass": true,
+	"lesion": true, "ulcer": true, "ulceration": true, "wound": true, "burning": true, "itching": true,
+	"pruritus": true, "spasm": true, "instability": true, "atrophy": true, "abrasion": true,
+	"laceration": true, "blister": true, "blistering": true, "discoloration": true, "hematoma": true,
+	"drainage": true, "induration": true}
+
 // examSiteHeads are exam signs named from the exam being read out when no site is said
 // beside them ("let me examine your abdomen" ... "any tenderness where i'm pressing?").
 var examSiteHeads = map[string]bool{"tenderness": true, "effusion": true, "edema": true, "swelling": true,
 	"pain": true}
+
+// readOutHeads are the exam signs that take the site of the exam being read out even from the
+// doctor's previous turns: they are only ever examined at a site. Swelling and pain are also
+// talked about in plans ("this will help the pain and swelling"), so they do not.
+var readOutHeads = map[string]bool{"tenderness": true, "effusion": true}
 
 // lastWord returns the last word of a term.
 func lastWord(term string) string {
@@ -362,12 +389,23 @@ func (e *Engine) sitedName(con concept, p place, withSide bool) (name string, id
 		if lat == "" {
 			return con.term, -1, true
 		}
-		for _, c := range []string{lat + " " + con.term,
-			strings.Replace(con.term, " of "+base, " of "+lat+" "+base, 1),
+		ofForm := strings.Replace(con.term, " of "+base, " of "+lat+" "+base, 1)
+		for _, c := range []string{lat + " " + con.term, ofForm,
 			strings.Replace(con.term, base+" ", lat+" "+base+" ", 1)} {
+			if c == con.term {
+				continue // the side could not be placed in this form
+			}
 			if j, ok := e.byTerm[c]; ok && e.m.concepts[j].kind == con.kind {
 				return e.m.concepts[j].term, j, false
 			}
+		}
+		if p.visitSide {
+			// a side said elsewhere in the visit only selects a coded lateral entry; it is not
+			// written into a term that names its own site ("diabetic foot ulcer")
+			return con.term, -1, true
+		}
+		if ofForm != con.term {
+			return ofForm, -1, true // "tick bite of right knee"
 		}
 		return lat + " " + con.term, -1, true
 	}
@@ -380,10 +418,18 @@ func (e *Engine) sitedName(con concept, p place, withSide bool) (name string, id
 		cands = append(cands, term+" of "+lat+" "+p.site, lat+" "+p.site+" "+term)
 	}
 	cands = append(cands, term+" of "+p.site, p.site+" "+term)
-	for _, c := range cands {
-		if j, ok := e.byTerm[c]; ok && (e.m.concepts[j].kind == ckProblem || e.m.concepts[j].kind == ckFinding) {
-			return e.m.concepts[j].term, j, false
+	for k, c := range cands {
+		j, ok := e.byTerm[c]
+		if !ok || (e.m.concepts[j].kind != ckProblem && e.m.concepts[j].kind != ckFinding) {
+			continue
 		}
+		if lat != "" && k >= 2 {
+			// the vocabulary has the sited term but not its side: add the side to it
+			q := p
+			q.visitSide = false
+			return e.sitedName(e.m.concepts[j], q, withSide)
+		}
+		return e.m.concepts[j].term, j, false
 	}
 	name = p.site + " " + strings.TrimPrefix(term, "joint ")
 	if lat != "" {
@@ -420,7 +466,7 @@ func (e *Engine) placeMention(d *dialogue, turn int, ti *turnInfo, s sentence, c
 	short := oneWord || con.kind == ckFinding && con.term == "tenderness" && c.to-c.from <= 4 // "pain to palpation"
 	bare := short && (!strings.Contains(con.term, " ") || m.head != "") ||
 		oneWord && strings.HasPrefix(con.term, "joint ") || composable[con.term]
-	generic := bare && (con.kind == ckFinding || injuryHeads[head] || sitedHeads[head])
+	generic := bare && (con.kind == ckFinding && sitedFindings[head] || con.kind == ckProblem && (injuryHeads[head] || sitedHeads[head]))
 	if !generic {
 		return nil
 	}
@@ -430,8 +476,13 @@ func (e *Engine) placeMention(d *dialogue, turn int, ti *turnInfo, s sentence, c
 		// the exam being read out (this turn or the doctor's last ones); the image being read
 		// out (this turn only)
 		switch {
-		case examSiteHeads[head] && con.kind == ckFinding:
+		case readOutHeads[head] && con.kind == ckFinding:
 			if p, ok := e.recentSite(d, turn, c.from, 40, 3); ok {
+				places = []place{p}
+			}
+		case examSiteHeads[head] && con.kind == ckFinding:
+			// "on your lower extremities i appreciate no edema": the same sentence only
+			if p, ok := e.recentSite(d, turn, c.from, c.from-s.from, 0); ok {
 				places = []place{p}
 			}
 		case injuryHeads[head] && con.kind == ckProblem:
@@ -482,7 +533,7 @@ func (e *Engine) placedName(m mention, con concept, problem, withSide bool, site
 			site = siteOfTerm(con.term)
 		}
 		if withSide && p.lat == "" && site != "" {
-			p.lat = sites.get().sideOf(site)
+			p.lat, p.visitSide = sites.get().sideOf(site), true
 		}
 	}
 	name, idx, keep := e.sitedName(term, p, withSide)

@@ -42,7 +42,13 @@ func TestSites(t *testing.T) {
 		{"the noun pain with its site, answered", []string{"d: any other pain down here in your calves ?", "p: no ."}, "calf pain", visit.Absent},
 		{"a pronoun points at the site just named", []string{"d: so your left knee pain , i think you just have some arthritis in that ."}, "left knee arthritis", visit.Present},
 		{"a term naming its site takes the visit's side and its coded entry", []string{"p: my right elbow hurts .", "d: this is consistent with medial epicondylitis ."}, "medial epicondylitis of right elbow", visit.Present},
+		{"a four-letter plural is a site", []string{"d: there is no swelling in your legs ."}, "leg swelling", visit.Absent},
+		{"a site inside another finding's name is not this one's", []string{"d: any chest pain , or any swelling ?", "p: no ."}, "swelling", visit.Absent},
+		{"a finding not at a site takes none", []string{"d: there is no nausea over your abdomen ."}, "nausea", visit.Absent},
 		{"a named injury is not given a site", []string{"p: my left knee hurts .", "d: you have a meniscus strain ."}, "meniscus strain", visit.Present},
+		{"the visit's side is not written into a term naming its site", []string{"p: my right foot hurts .", "d: you have a diabetic foot ulcer ."}, "diabetic foot ulcer", visit.Present},
+		{"\"on the right\" alone names no site", []string{"d: you have a diabetic foot ulcer on the right ."}, "diabetic foot ulcer", visit.Present},
+		{"a hesitation after a negation does not end it", []string{"d: the x-ray of your left knee shows there's no , um , fracture ."}, "knee fracture", visit.Absent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
