@@ -81,6 +81,7 @@ type Engine struct {
 	llm    *llmExtractor
 	drugBy map[string]int32 // generic term -> concept index, for grounding model output
 	byTerm map[string]int32 // preferred term -> concept index, for composed findings
+	siteBy []string         // word id -> the body site it names, "" for other words
 }
 
 // New builds an engine: the vocabulary is compiled into a token trie once, here.
@@ -249,6 +250,11 @@ func newEngine(entries []vocab.Entry) *Engine {
 		}
 	}
 	addInternal("referral")
+	for i := range m.concepts {
+		if k := m.concepts[i].kind; k == ckProblem || k == ckFinding {
+			m.concepts[i].site = siteOfTerm(m.concepts[i].term)
+		}
+	}
 	// Blockers are registered last: a longer concept still wins, but a blocker's words are
 	// not read as the shorter concept inside them.
 	for _, b := range notConcepts {
@@ -292,6 +298,10 @@ func newEngine(entries []vocab.Entry) *Engine {
 		for _, w := range words(p) {
 			m.intern(w)
 		}
+	}
+	e.siteBy = make([]string, len(m.words))
+	for id, w := range m.words {
+		e.siteBy[id] = bodySites[w]
 	}
 	return e
 }

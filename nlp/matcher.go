@@ -25,6 +25,7 @@ type concept struct {
 	entry *vocab.Entry
 	kind  conceptKind
 	term  string
+	site  string // the body site the term names ("knee pain" → knee), computed once
 }
 
 type cue struct {

@@ -88,12 +88,12 @@ type place struct {
 // siteAt reads the site at token i of sentence s: the site word, joined with a qualifier
 // before it ("lumbar spine"), and the side said before it.
 func (e *Engine) siteAt(ti *turnInfo, s sentence, i int) (place, bool) {
-	w := e.word(ti, i)
-	v, ok := bodySites[w]
-	if !ok {
+	id := ti.toks[i].id
+	if id < 0 || int(id) >= len(e.siteBy) || e.siteBy[id] == "" {
 		return place{}, false
 	}
-	if w == "back" && i+1 < s.to && e.word(ti, i+1) == "of" {
+	v := e.siteBy[id]
+	if v == "back" && i+1 < s.to && e.word(ti, i+1) == "of" {
 		return place{}, false // "the back of your eye": a position, not the back
 	}
 	first := i
@@ -384,7 +384,7 @@ func (e *Engine) sitedName(con concept, p place, withSide bool) (name string, id
 	if withSide {
 		lat = p.lat
 	}
-	if base := siteOfTerm(con.term); base != "" {
+	if base := con.site; base != "" {
 		// the term names its site: only the side is added
 		if lat == "" {
 			return con.term, -1, true
@@ -448,7 +448,7 @@ func (e *Engine) placeMention(d *dialogue, turn int, ti *turnInfo, s sentence, c
 		w := e.word(ti, c.from)
 		if h, ok := surfaceHeads[w]; ok {
 			m.head = h
-		} else if strings.Contains(con.term, " ") && siteOfTerm(con.term) != "" && w == lastWord(con.term) {
+		} else if strings.Contains(con.term, " ") && con.site != "" && w == lastWord(con.term) {
 			// "cramping" read as the vocabulary's "abdominal cramping": the site is yet to be read
 			m.head = w
 		}
@@ -456,8 +456,7 @@ func (e *Engine) placeMention(d *dialogue, turn int, ti *turnInfo, s sentence, c
 			head = m.head
 		}
 	}
-	termSite := siteOfTerm(con.term)
-	if termSite != "" && m.head == "" {
+	if con.site != "" && m.head == "" {
 		m.lat = e.sideBefore(ti, s, c.from)
 		return nil
 	}
@@ -516,6 +515,9 @@ func (l *lazySites) get() *visitSites {
 // A problem takes the visit's side for its site when the mention does not say one (withSide),
 // and an injury with no site said takes the visit's main site.
 func (e *Engine) placedName(m mention, con concept, problem, withSide bool, sites *lazySites) (string, *visit.Code) {
+	if m.site == "" && (!problem || !m.injury && con.site == "" && con.term != "edema") {
+		return con.term, e.code(m.c) // nothing to place: the common case, kept cheap
+	}
 	term := con
 	if m.head != "" && m.site != "" {
 		term.term = m.head // "calf cramping", "knee swelling"
@@ -523,6 +525,7 @@ func (e *Engine) placedName(m mention, con concept, problem, withSide bool, site
 	if problem && term.term == "edema" {
 		term.term = "swelling" // a problem list says "knee swelling"; the exam says "edema"
 	}
+	term.site = siteOfTerm(term.term)
 	p := place{site: m.site, lat: m.lat}
 	if problem {
 		if p.site == "" && m.injury {
@@ -530,7 +533,7 @@ func (e *Engine) placedName(m mention, con concept, problem, withSide bool, site
 		}
 		site := p.site
 		if site == "" {
-			site = siteOfTerm(con.term)
+			site = con.site
 		}
 		if withSide && p.lat == "" && site != "" {
 			p.lat, p.visitSide = sites.get().sideOf(site), true
