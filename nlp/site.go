@@ -516,6 +516,9 @@ func (l *lazySites) get() *visitSites {
 // and an injury with no site said takes the visit's main site.
 func (e *Engine) placedName(m mention, con concept, problem, withSide bool, sites *lazySites) (string, *visit.Code) {
 	if m.site == "" && (!problem || !m.injury && con.site == "" && con.term != "edema") {
+		if m.head != "" && !problem {
+			return m.head, e.code(m.c) // "no swelling", "did you injure yourself?": as said
+		}
 		return con.term, e.code(m.c) // nothing to place: the common case, kept cheap
 	}
 	term := con

@@ -42,6 +42,8 @@ func TestSites(t *testing.T) {
 		{"the noun pain with its site, answered", []string{"d: any other pain down here in your calves ?", "p: no ."}, "calf pain", visit.Absent},
 		{"a pronoun points at the site just named", []string{"d: so your left knee pain , i think you just have some arthritis in that ."}, "left knee arthritis", visit.Present},
 		{"a term naming its site takes the visit's side and its coded entry", []string{"p: my right elbow hurts .", "d: this is consistent with medial epicondylitis ."}, "medial epicondylitis of right elbow", visit.Present},
+		{"a finding is named as said", []string{"d: did you injure yourself anywhere else ?", "p: no ."}, "injury", visit.Absent},
+		{"and with its site", []string{"d: have you ever had any type of injury to that knee ?", "p: no ."}, "knee injury", visit.Absent},
 		{"a four-letter plural is a site", []string{"d: there is no swelling in your legs ."}, "leg swelling", visit.Absent},
 		{"a site inside another finding's name is not this one's", []string{"d: any chest pain , or any swelling ?", "p: no ."}, "swelling", visit.Absent},
 		{"a finding not at a site takes none", []string{"d: there is no nausea over your abdomen ."}, "nausea", visit.Absent},
