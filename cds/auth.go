@@ -2,8 +2,6 @@ package cds
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -12,7 +10,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -128,7 +125,13 @@ func (v *verifier) verify(ctx context.Context, authz, aud string) (string, error
 	if jti == "" {
 		return "", refuse("jti is required")
 	}
-	if !v.replay.add(iss+"\x00"+jti, exp.Time.Add(v.cfg.Leeway), now) {
+	// The jti is remembered as long as the token could be accepted: until exp, or until it is
+	// too old by iat when that comes first (a far-off exp must not pin the entry), plus leeway.
+	keep := exp.Time
+	if byAge := iat.Time.Add(v.cfg.MaxTokenAge); byAge.Before(keep) {
+		keep = byAge
+	}
+	if !v.replay.add(iss+"\x00"+jti, keep.Add(v.cfg.Leeway), now) {
 		return "", refuse("token replayed (jti already used)")
 	}
 	return iss, nil
@@ -142,6 +145,12 @@ func (v *verifier) keyFor(ctx context.Context, t *jwt.Token) (any, error) {
 	}
 	if typ, ok := t.Header["typ"].(string); ok && typ != "" && !strings.EqualFold(typ, "JWT") {
 		return nil, refuse("typ %q is not JWT", typ)
+	}
+	// RFC 7515 §4.1.11: a token that lists critical extensions must be refused by a verifier
+	// that does not implement them, and this one implements none (b64:false would even change
+	// what the signature covers).
+	if _, ok := t.Header["crit"]; ok {
+		return nil, refuse("crit header parameters are not supported")
 	}
 	kid, _ := t.Header["kid"].(string)
 	var candidates []publicKey
@@ -166,10 +175,7 @@ func (v *verifier) keyFor(ctx context.Context, t *jwt.Token) (any, error) {
 		if kid != "" && k.kid != kid {
 			continue
 		}
-		if k.alg != "" && k.alg != alg {
-			continue
-		}
-		if keyFits(k, alg) {
+		if k.fits(alg) {
 			return k.key, nil
 		}
 	}
@@ -194,16 +200,6 @@ func headerAlg(tok string) (string, error) {
 		return "", refuse("invalid token: malformed")
 	}
 	return hdr.Alg, nil
-}
-
-func keyFits(k publicKey, alg string) bool {
-	switch k.key.(type) {
-	case *ecdsa.PublicKey:
-		return strings.HasPrefix(alg, "ES")
-	case *rsa.PublicKey:
-		return strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS")
-	}
-	return false
 }
 
 func audMatches(claim any, want string) bool {
@@ -237,48 +233,4 @@ func tokenReason(err error) string {
 		return "bad claims"
 	}
 	return "unverifiable"
-}
-
-// replayCache remembers jti values until their token expires (plus leeway), bounded in size:
-// when full, the oldest entry is dropped. Size it above the peak rate times the token
-// lifetime (500 calls/s × 5 min = 150000).
-type replayCache struct {
-	mu    sync.Mutex
-	max   int
-	seen  map[string]time.Time
-	order []replayItem // insertion order; order[head:] are live
-	head  int
-}
-
-type replayItem struct {
-	key string
-	exp time.Time
-}
-
-func newReplayCache(max int) *replayCache {
-	return &replayCache{max: max, seen: make(map[string]time.Time)}
-}
-
-// add records key until exp; it reports false when key is already recorded and unexpired.
-func (c *replayCache) add(key string, exp, now time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.seen[key]; ok && now.Before(e) {
-		return false
-	}
-	for c.head < len(c.order) && (len(c.order)-c.head >= c.max || !now.Before(c.order[c.head].exp)) {
-		it := c.order[c.head]
-		if cur, ok := c.seen[it.key]; ok && cur.Equal(it.exp) {
-			delete(c.seen, it.key)
-		}
-		c.order[c.head] = replayItem{}
-		c.head++
-	}
-	if c.head > 1024 && c.head > len(c.order)/2 {
-		c.order = append(c.order[:0], c.order[c.head:]...)
-		c.head = 0
-	}
-	c.seen[key] = exp
-	c.order = append(c.order, replayItem{key, exp})
-	return true
 }

@@ -96,8 +96,11 @@ type AuthConfig struct {
 	// JWKSCacheTTL keeps fetched key sets. Default 10 minutes; an unknown kid refetches at most
 	// once per minute per URL.
 	JWKSCacheTTL time.Duration
-	// ReplayCacheSize bounds the remembered jti values. Default 200000 (above 500 calls/s
-	// with five-minute tokens).
+	// ReplayCacheSize is an overload guard on the remembered jti values. A jti is kept only
+	// while its token could be accepted (until exp, at most MaxTokenAge after iat, plus Leeway),
+	// so the cache holds about call rate × token lifetime; beyond ReplayCacheSize the entries
+	// that expire first are dropped early. Default 200000 (above 500 calls/s with five-minute
+	// tokens).
 	ReplayCacheSize int
 }
 

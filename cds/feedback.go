@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -173,48 +172,4 @@ func (s *Service) FeedbackSummary(c *gin.Context) {
 		total.OverrideRate = float64(total.Overridden) / float64(n)
 	}
 	c.JSON(http.StatusOK, gin.H{"rules": sum, "total": total})
-}
-
-// cardLog remembers which rule built a card, so feedback (which names only the card uuid)
-// is kept per rule. It is in memory and bounded: feedback for a card built by another replica
-// or before a restart is stored under UnknownRule.
-type cardLog struct {
-	mu    sync.Mutex
-	max   int
-	ttl   time.Duration
-	rules map[string]cardEntry
-	order []string
-}
-
-type cardEntry struct {
-	rule string
-	at   time.Time
-}
-
-func newCardLog(max int, ttl time.Duration) *cardLog {
-	return &cardLog{max: max, ttl: ttl, rules: map[string]cardEntry{}}
-}
-
-func (l *cardLog) put(uuid, rule string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.order) >= l.max {
-		drop := l.max / 10
-		for _, u := range l.order[:drop] {
-			delete(l.rules, u)
-		}
-		l.order = append(l.order[:0], l.order[drop:]...)
-	}
-	l.rules[uuid] = cardEntry{rule, now}
-	l.order = append(l.order, uuid)
-}
-
-func (l *cardLog) rule(uuid string, now time.Time) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	e, ok := l.rules[uuid]
-	if !ok || now.Sub(e.at) > l.ttl {
-		return ""
-	}
-	return e.rule
 }

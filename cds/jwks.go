@@ -3,122 +3,53 @@ package cds
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/medscribe/medscribe/internal/jwks"
 )
 
-// jwk is one key of a JSON Web Key Set (RFC 7517), the members medscribe reads.
-type jwk struct {
-	Kty string `json:"kty"`
-	Kid string `json:"kid"`
-	Use string `json:"use"`
-	Alg string `json:"alg"`
-	Crv string `json:"crv"`
-	X   string `json:"x"`
-	Y   string `json:"y"`
-	N   string `json:"n"`
-	E   string `json:"e"`
-}
-
-// publicKey is a parsed verification key.
+// publicKey is a trusted verification key as internal/jwks parsed it, in the shape the
+// verifier (and its tests) use.
 type publicKey struct {
 	kid string
 	alg string // "" when the JWK did not restrict it
 	key crypto.PublicKey
 }
 
-// parseJWKS reads a JWK Set and returns its signature keys. Keys that are not for
-// signatures, of an unsupported type, or malformed are skipped and counted; a set with no
-// usable key is an error.
+// fits reports whether the key may verify a token signed with alg (the JWK's own alg when it
+// names one; the key's family and curve).
+func (k publicKey) fits(alg string) bool {
+	return jwks.Key{KID: k.kid, Alg: k.alg, Public: k.key}.Fits(alg)
+}
+
+// parseJWKS reads a JWK Set (internal/jwks does the key parsing) and returns the keys that
+// can verify one of the algorithms CDS Hooks allows. Keys that are not for signatures, of an
+// unsupported type (Ed25519 among them: CDS Hooks does not allow EdDSA), or malformed are
+// skipped and counted; a set with no usable key is an error.
 func parseJWKS(b []byte) ([]publicKey, int, error) {
-	var set struct {
-		Keys []json.RawMessage `json:"keys"`
-	}
-	if err := json.Unmarshal(b, &set); err != nil {
+	parsed, skipped, err := jwks.Parse(b)
+	if err != nil {
 		return nil, 0, fmt.Errorf("parse JWK Set: %w", err)
 	}
 	var keys []publicKey
-	skipped := 0
-	for _, raw := range set.Keys {
-		var k jwk
-		if err := json.Unmarshal(raw, &k); err != nil {
+	for _, k := range parsed {
+		if !slices.ContainsFunc(allowedAlgs, k.Fits) {
 			skipped++
 			continue
 		}
-		pk, err := k.publicKey()
-		if err != nil {
-			skipped++
-			continue
-		}
-		keys = append(keys, pk)
+		keys = append(keys, publicKey{kid: k.KID, alg: k.Alg, key: k.Public})
 	}
 	if len(keys) == 0 {
 		return nil, skipped, errors.New("JWK Set has no usable signature key")
 	}
 	return keys, skipped, nil
 }
-
-func (k *jwk) publicKey() (publicKey, error) {
-	if k.Use != "" && k.Use != "sig" {
-		return publicKey{}, fmt.Errorf("key %q is not for signatures", k.Kid)
-	}
-	pk := publicKey{kid: k.Kid, alg: k.Alg}
-	switch k.Kty {
-	case "EC":
-		var curve elliptic.Curve
-		switch k.Crv {
-		case "P-256":
-			curve = elliptic.P256()
-		case "P-384":
-			curve = elliptic.P384()
-		case "P-521":
-			curve = elliptic.P521()
-		default:
-			return publicKey{}, fmt.Errorf("unsupported curve %q", k.Crv)
-		}
-		x, err1 := b64(k.X)
-		y, err2 := b64(k.Y)
-		if err1 != nil || err2 != nil {
-			return publicKey{}, errors.New("bad EC coordinates")
-		}
-		size := (curve.Params().BitSize + 7) / 8
-		if len(x) != size || len(y) != size {
-			return publicKey{}, errors.New("EC coordinates of the wrong length")
-		}
-		point := append(append([]byte{4}, x...), y...)
-		ec, err := ecdsa.ParseUncompressedPublicKey(curve, point)
-		if err != nil {
-			return publicKey{}, fmt.Errorf("EC point: %w", err)
-		}
-		pk.key = ec
-	case "RSA":
-		n, err1 := b64(k.N)
-		e, err2 := b64(k.E)
-		if err1 != nil || err2 != nil || len(n) == 0 || len(e) == 0 || len(e) > 4 {
-			return publicKey{}, errors.New("bad RSA modulus or exponent")
-		}
-		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
-		if pub.N.BitLen() < 2048 || pub.E < 3 || pub.E%2 == 0 {
-			return publicKey{}, errors.New("RSA key too small or bad exponent")
-		}
-		pk.key = pub
-	default:
-		return publicKey{}, fmt.Errorf("unsupported key type %q", k.Kty)
-	}
-	return pk, nil
-}
-
-func b64(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
 
 // jwksCache fetches allow-listed JWK Sets and keeps them for a while.
 type jwksCache struct {

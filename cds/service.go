@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -72,7 +71,7 @@ func New(cfg *Config) (*Service, error) {
 		return nil, err
 	}
 	c := cfg.withDefaults()
-	s := &Service{cfg: c, log: c.Logger, byID: map[string]Definition{}, cards: newCardLog(100000, 7*24*time.Hour)}
+	s := &Service{cfg: c, log: c.Logger, byID: map[string]Definition{}, cards: newCardLog(cardLogWindow, cardLogMax)}
 	for _, d := range definitions {
 		d.Prefetch = prefetchTemplates
 		d.UsageRequirements = usage

@@ -83,6 +83,18 @@ func (c *vectorCache) written(id string, vec []float32) {
 	c.vecs = append(c.vecs, unit...)
 }
 
+// bytes is the memory the cached vectors hold (their spare capacity included): 4 bytes per
+// dimension per case. It grows with the case base, by design: the exact search scans it.
+func (c *vectorCache) bytes() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return 4 * int64(cap(c.vecs))
+}
+
+// VectorCacheBytes is the memory the in-memory case vectors of the exact search hold, so that
+// memory measurements can tell the case base (expected to grow with it) from the rest.
+func (s *SQLite) VectorCacheBytes() int64 { return s.vectors.bytes() }
+
 var sqliteQueries = mustLoadQueries("sqlite")
 
 // sqliteBusyTimeout is how long a write waits for another process holding the file's lock.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -118,4 +119,35 @@ func TestSQLiteSearchSeesOtherProcessWrites(t *testing.T) {
 	got, err = b.SimilarCases(ctx, []float32{0, 1}, 5, nil)
 	require.NoError(t, err)
 	assert.Empty(t, got)
+}
+
+// TestSQLiteVectorCacheBytes: the in-memory vectors are 4 bytes per dimension per case, grow
+// with the case base, and are released when the embeddings are reset.
+func TestSQLiteVectorCacheBytes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openSQLite(t)
+	defer s.Close()
+	assert.Zero(t, s.VectorCacheBytes(), "nothing loaded")
+	const dims = 256
+	vec := func(i int) []float32 {
+		v := make([]float32, dims)
+		v[i%dims] = 1
+		return v
+	}
+	for i := range 10 {
+		require.NoError(t, s.PutCase(ctx, &store.Case{ID: fmt.Sprint("c", i), Embedding: vec(i)}))
+	}
+	_, err := s.SimilarCases(ctx, vec(0), 3, nil) // loads the cache
+	require.NoError(t, err)
+	loaded := s.VectorCacheBytes()
+	assert.GreaterOrEqual(t, loaded, int64(10*dims*4))
+	for i := 10; i < 100; i++ {
+		require.NoError(t, s.PutCase(ctx, &store.Case{ID: fmt.Sprint("c", i), Embedding: vec(i)}))
+	}
+	grown := s.VectorCacheBytes()
+	assert.GreaterOrEqual(t, grown, int64(100*dims*4), "new cases are added to the loaded cache")
+	assert.LessOrEqual(t, grown, int64(2*100*dims*4), "spare capacity stays within the growth of an append")
+	require.NoError(t, s.ResetEmbeddings(ctx))
+	assert.Zero(t, s.VectorCacheBytes())
 }

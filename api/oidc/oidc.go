@@ -240,11 +240,8 @@ func (a *Authenticator) keyFor(ctx context.Context, t *jwt.Token) (any, error) {
 		return nil, refuse("issuer key set unavailable")
 	}
 	for _, k := range keys {
-		if k.alg != "" && k.alg != alg {
-			continue
-		}
-		if keyFits(k.key, alg) {
-			return k.key, nil
+		if k.Fits(alg) {
+			return k.Public, nil
 		}
 	}
 	if kid != "" {

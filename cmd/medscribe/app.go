@@ -12,6 +12,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -19,6 +20,7 @@ import (
 	"github.com/medscribe/medscribe/api/ratelimit"
 	"github.com/medscribe/medscribe/ingest"
 	"github.com/medscribe/medscribe/store"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // app is the running program: store, engines, pipeline, queue and HTTP server. Tests start
@@ -112,9 +114,11 @@ func (a *app) startHTTP(ctx context.Context) error {
 			return ""
 		})
 	}
+	metrics := api.NewMetrics()
+	metrics.Registry().MustRegister(newStoreCollector(a.store))
 	srv, err := api.New(&api.Config{
-		RateLimit: rl,
-		Store:     a.store, Pipeline: a.pipeline, Queue: q, Mounts: a.engines.mounts, Similar: a.engines.similar,
+		RateLimit: rl, Metrics: metrics,
+		Store: a.store, Pipeline: a.pipeline, Queue: q, Mounts: a.engines.mounts, Similar: a.engines.similar,
 		FeedbackSummary: a.engines.feedbackSummary, Authenticators: a.engines.authenticators, Dev: a.cfg.Dev,
 		MaxBodyBytes: a.cfg.MaxBodyBytes, MaxAudioBytes: a.cfg.MaxAudioBytes,
 		AudioDir: filepath.Join(a.cfg.DataDir, "audio"), Version: version, Logger: a.log,
@@ -227,6 +231,46 @@ func (a *app) reindexIfEmbedderChanged(ctx context.Context) {
 		return
 	}
 	a.log.Info("background reindex done", "cases", n)
+}
+
+// storeCollector exports the case base size and, for the embedded store, the memory of its
+// in-memory case vectors, so memory measurements can tell growth with the data (expected)
+// from a leak. Counts only; the store is asked at most once a second, however often /metrics
+// (which is public) is scraped.
+type storeCollector struct {
+	st            store.Store
+	cases, vecMem *prometheus.Desc
+
+	mu      sync.Mutex
+	at      time.Time
+	count   int
+	counted bool
+}
+
+func newStoreCollector(st store.Store) *storeCollector {
+	return &storeCollector{st: st,
+		cases:  prometheus.NewDesc("medscribe_cases", "Cases in the similar-case base (every ingested visit is one).", nil, nil),
+		vecMem: prometheus.NewDesc("medscribe_case_vector_cache_bytes", "Memory of the embedded store's in-memory case vectors (grows with the case base).", nil, nil)}
+}
+
+func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.cases; ch <- c.vecMem }
+
+func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	if now := time.Now(); now.Sub(c.at) >= time.Second {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		st, err := c.st.CaseStats(ctx)
+		cancel()
+		c.at, c.count, c.counted = now, st.Count, err == nil
+	}
+	count, counted := c.count, c.counted
+	c.mu.Unlock()
+	if counted {
+		ch <- prometheus.MustNewConstMetric(c.cases, prometheus.GaugeValue, float64(count))
+	}
+	if v, ok := c.st.(interface{ VectorCacheBytes() int64 }); ok {
+		ch <- prometheus.MustNewConstMetric(c.vecMem, prometheus.GaugeValue, float64(v.VectorCacheBytes()))
+	}
 }
 
 // servePprof serves Go's profiler on a separate loopback listener when MEDSCRIBE_PPROF_ADDR is

@@ -59,6 +59,7 @@ type loadConfig struct {
 	timeout      time.Duration // per request
 	maxInFlight  int
 	metricsEvery time.Duration
+	pprof        *url.URL // the server's MEDSCRIBE_PPROF_ADDR listener; nil: no GC before samples
 	patients     int
 }
 
@@ -83,6 +84,7 @@ func runLoadtest(ctx context.Context, e *env, args []string, getenv func(string)
 	timeout := fs.Duration("timeout", 30*time.Second, "timeout of one request")
 	maxInFlight := fs.Int("max-in-flight", 512, "requests outstanding at once; a scheduled request beyond it is counted as dropped")
 	metricsEvery := fs.Duration("metrics-every", 5*time.Second, "how often to sample the server's memory from /metrics")
+	pprofURL := fs.String("pprof-url", "", "the server's MEDSCRIBE_PPROF_ADDR (http://127.0.0.1:6060): each memory sample first makes the server collect garbage, so heap figures are live data (loopback only)")
 	patients := fs.Int("patients", 50, "distinct synthetic patient ids the requests cycle through")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
@@ -99,6 +101,11 @@ func runLoadtest(ctx context.Context, e *env, args []string, getenv func(string)
 	}
 	if cfg.mix, err = parseMix(*mix); err != nil {
 		errs = append(errs, err.Error())
+	}
+	if *pprofURL != "" {
+		if cfg.pprof, err = loopbackURL(*pprofURL); err != nil {
+			errs = append(errs, strings.Replace(err.Error(), "--url", "--pprof-url", 1))
+		}
 	}
 	if cfg.duration <= 0 || cfg.duration > maxLoadDuration {
 		errs = append(errs, fmt.Sprintf("--duration %s: want more than 0 and at most %s", cfg.duration, maxLoadDuration))
@@ -326,7 +333,22 @@ type memSample struct {
 	AtS            float64 `json:"at_s"`
 	RSSBytes       float64 `json:"rss_bytes"`
 	HeapInuseBytes float64 `json:"heap_inuse_bytes"`
+	// HeapAllocBytes is the bytes of allocated heap objects: the live heap when AfterGC.
+	HeapAllocBytes float64 `json:"heap_alloc_bytes"`
+	// AfterGC says the server collected garbage just before this reading (--pprof-url).
+	AfterGC bool `json:"after_gc"`
+	// Cases is the server's case base size (medscribe_cases; -1 when not exported): every
+	// stored visit is a case.
+	Cases float64 `json:"cases"`
+	// VectorCacheBytes is what the embedded store's in-memory case vectors take
+	// (medscribe_case_vector_cache_bytes; 0 for PostgreSQL, where vectors live in the database).
+	VectorCacheBytes float64 `json:"vector_cache_bytes"`
+	// Ingested is how many of this run's visits the server had accepted by then.
+	Ingested int `json:"ingested"`
 }
+
+// otherBytes is the heap not taken by case vectors: what must stay flat when nothing leaks.
+func (s memSample) otherBytes() float64 { return s.HeapAllocBytes - s.VectorCacheBytes }
 
 type loadRunner struct {
 	cfg    loadConfig
@@ -334,10 +356,11 @@ type loadRunner struct {
 	now    func() time.Time
 	runID  string
 
-	mu      sync.Mutex
-	records []callRecord
-	mem     []memSample
-	memErrs int
+	mu       sync.Mutex
+	records  []callRecord
+	mem      []memSample
+	memErrs  int
+	ingested int // successful ingest calls so far
 }
 
 func newLoadRunner(cfg loadConfig) *loadRunner {
@@ -521,6 +544,9 @@ func (r *loadRunner) do(ctx context.Context, kind string, p preparedRequest, sch
 func (r *loadRunner) record(c callRecord) {
 	r.mu.Lock()
 	r.records = append(r.records, c)
+	if c.ok && c.kind == kindIngest {
+		r.ingested++
+	}
 	r.mu.Unlock()
 }
 
@@ -539,11 +565,14 @@ func (r *loadRunner) sampleMemory(ctx context.Context, start time.Time) {
 }
 
 func (r *loadRunner) sampleOnce(ctx context.Context, start time.Time) {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	gcErr := r.collectGarbage(ctx)
 	s, err := r.scrape(ctx)
+	s.AfterGC = r.cfg.pprof != nil && gcErr == nil
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	s.Ingested = r.ingested
 	if err != nil {
 		if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			r.memErrs++
@@ -552,6 +581,28 @@ func (r *loadRunner) sampleOnce(ctx context.Context, start time.Time) {
 	}
 	s.AtS = math.Round(r.now().Sub(start).Seconds()*10) / 10
 	r.mem = append(r.mem, s)
+}
+
+// collectGarbage asks the server for a heap profile with gc=1, which runs a garbage
+// collection first: the next reading then shows live memory, not garbage awaiting collection.
+func (r *loadRunner) collectGarbage(ctx context.Context) error {
+	if r.cfg.pprof == nil {
+		return nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.cfg.pprof.String()+"/debug/pprof/heap?gc=1", nil)
+	if err != nil {
+		return err
+	}
+	res, err := r.client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<20))
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %d", req.URL.Path, res.StatusCode)
+	}
+	return nil
 }
 
 func (r *loadRunner) scrape(ctx context.Context) (memSample, error) {
@@ -570,9 +621,9 @@ func (r *loadRunner) scrape(ctx context.Context) (memSample, error) {
 	return parseMemMetrics(io.LimitReader(res.Body, 16<<20))
 }
 
-// parseMemMetrics reads the two gauges from Prometheus text exposition format.
+// parseMemMetrics reads the memory gauges from Prometheus text exposition format.
 func parseMemMetrics(r io.Reader) (memSample, error) {
-	var s memSample
+	s := memSample{Cases: -1}
 	var haveRSS, haveHeap bool
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -588,6 +639,12 @@ func parseMemMetrics(r io.Reader) (memSample, error) {
 			dst, haveRSS = &s.RSSBytes, true
 		case "go_memstats_heap_inuse_bytes":
 			dst, haveHeap = &s.HeapInuseBytes, true
+		case "go_memstats_heap_alloc_bytes":
+			dst = &s.HeapAllocBytes
+		case "medscribe_cases":
+			dst = &s.Cases
+		case "medscribe_case_vector_cache_bytes":
+			dst = &s.VectorCacheBytes
 		default:
 			continue
 		}
@@ -660,6 +717,13 @@ type memorySummary struct {
 	// RSSGrowthPct compares the mean of the last third of the samples with the mean of the
 	// first third: near 0 means flat.
 	RSSGrowthPct float64 `json:"rss_growth_pct"`
+	// Live heap (HeapAlloc, after a GC when the samples are) and the part of it that is not
+	// case vectors, first and last sample, and the growth of the latter as RSSGrowthPct.
+	LiveFirstBytes  float64 `json:"heap_live_first_bytes"`
+	LiveLastBytes   float64 `json:"heap_live_last_bytes"`
+	OtherFirstBytes float64 `json:"heap_live_minus_vectors_first_bytes"`
+	OtherLastBytes  float64 `json:"heap_live_minus_vectors_last_bytes"`
+	OtherGrowthPct  float64 `json:"heap_live_minus_vectors_growth_pct"`
 }
 
 // buildLoadReport aggregates call records; elapsed is the run's wall time.
@@ -743,23 +807,31 @@ func summarizeMemory(s []memSample) memorySummary {
 	if len(s) == 0 {
 		return memorySummary{}
 	}
-	m := memorySummary{RSSFirstBytes: s[0].RSSBytes, RSSLastBytes: s[len(s)-1].RSSBytes,
-		HeapFirstBytes: s[0].HeapInuseBytes, HeapLastBytes: s[len(s)-1].HeapInuseBytes}
+	first, last := s[0], s[len(s)-1]
+	m := memorySummary{RSSFirstBytes: first.RSSBytes, RSSLastBytes: last.RSSBytes,
+		HeapFirstBytes: first.HeapInuseBytes, HeapLastBytes: last.HeapInuseBytes,
+		LiveFirstBytes: first.HeapAllocBytes, LiveLastBytes: last.HeapAllocBytes,
+		OtherFirstBytes: first.otherBytes(), OtherLastBytes: last.otherBytes()}
 	for _, x := range s {
 		m.RSSMaxBytes = math.Max(m.RSSMaxBytes, x.RSSBytes)
 		m.HeapMaxBytes = math.Max(m.HeapMaxBytes, x.HeapInuseBytes)
 	}
 	third := max(1, len(s)/3)
-	mean := func(xs []memSample) float64 {
-		t := 0.0
-		for _, x := range xs {
-			t += x.RSSBytes
+	growth := func(v func(memSample) float64) float64 {
+		mean := func(xs []memSample) float64 {
+			t := 0.0
+			for _, x := range xs {
+				t += v(x)
+			}
+			return t / float64(len(xs))
 		}
-		return t / float64(len(xs))
+		if first := mean(s[:third]); first > 0 {
+			return round2((mean(s[len(s)-third:]) - first) / first * 100)
+		}
+		return 0
 	}
-	if first := mean(s[:third]); first > 0 {
-		m.RSSGrowthPct = round2((mean(s[len(s)-third:]) - first) / first * 100)
-	}
+	m.RSSGrowthPct = growth(func(x memSample) float64 { return x.RSSBytes })
+	m.OtherGrowthPct = growth(memSample.otherBytes)
 	return m
 }
 
@@ -809,10 +881,21 @@ func (rep *loadReport) writeTable(w io.Writer) error {
 	fmt.Fprintf(w, "server memory: rss %.1f → %.1f MiB (max %.1f, growth %.1f%%), heap in use %.1f → %.1f MiB (max %.1f); %d samples, %d failed\n",
 		ms.RSSFirstBytes/mib, ms.RSSLastBytes/mib, ms.RSSMaxBytes/mib, ms.RSSGrowthPct,
 		ms.HeapFirstBytes/mib, ms.HeapLastBytes/mib, ms.HeapMaxBytes/mib, len(rep.Memory), rep.MemoryErrors)
+	gc := "no GC before samples (give --pprof-url)"
+	if len(rep.Memory) > 0 && rep.Memory[len(rep.Memory)-1].AfterGC {
+		gc = "after a GC"
+	}
+	fmt.Fprintf(w, "live heap (%s): %.1f → %.1f MiB; without case vectors %.1f → %.1f MiB (growth %.1f%%)\n", gc,
+		ms.LiveFirstBytes/mib, ms.LiveLastBytes/mib, ms.OtherFirstBytes/mib, ms.OtherLastBytes/mib, ms.OtherGrowthPct)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "t s\trss MiB\theap MiB\t")
+	fmt.Fprintln(tw, "t s\trss MiB\theap in use MiB\tlive MiB\tvectors MiB\tlive−vectors MiB\tcases\tingested\t")
 	for _, s := range rep.Memory {
-		fmt.Fprintf(tw, "%.1f\t%.1f\t%.1f\t\n", s.AtS, s.RSSBytes/mib, s.HeapInuseBytes/mib)
+		cases := "-"
+		if s.Cases >= 0 {
+			cases = strconv.FormatFloat(s.Cases, 'f', 0, 64)
+		}
+		fmt.Fprintf(tw, "%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%d\t\n", s.AtS, s.RSSBytes/mib, s.HeapInuseBytes/mib,
+			s.HeapAllocBytes/mib, s.VectorCacheBytes/mib, s.otherBytes()/mib, cases, s.Ingested)
 	}
 	return tw.Flush()
 }

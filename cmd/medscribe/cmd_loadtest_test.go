@@ -98,13 +98,30 @@ func TestBuildLoadReport(t *testing.T) {
 }
 
 func TestSummarizeMemory(t *testing.T) {
-	flat := []memSample{{0, 100, 10}, {5, 110, 12}, {10, 100, 11}, {15, 105, 9}, {20, 100, 10}, {25, 100, 10}}
+	sample := func(at, rss, heap float64) memSample {
+		return memSample{AtS: at, RSSBytes: rss, HeapInuseBytes: heap}
+	}
+	flat := []memSample{sample(0, 100, 10), sample(5, 110, 12), sample(10, 100, 11), sample(15, 105, 9), sample(20, 100, 10), sample(25, 100, 10)}
 	m := summarizeMemory(flat)
 	assert.Equal(t, memorySummary{RSSFirstBytes: 100, RSSLastBytes: 100, RSSMaxBytes: 110, HeapFirstBytes: 10,
 		HeapLastBytes: 10, HeapMaxBytes: 12, RSSGrowthPct: -4.76}, m)
-	growing := []memSample{{0, 100, 1}, {5, 100, 1}, {10, 150, 1}, {15, 150, 1}, {20, 200, 1}, {25, 200, 1}}
+	growing := []memSample{sample(0, 100, 1), sample(5, 100, 1), sample(10, 150, 1), sample(15, 150, 1), sample(20, 200, 1), sample(25, 200, 1)}
 	assert.Equal(t, 100.0, summarizeMemory(growing).RSSGrowthPct)
 	assert.Equal(t, memorySummary{}, summarizeMemory(nil))
+
+	// The live heap grows only by the case vectors: what is left is flat.
+	var vectors []memSample
+	for i := range 6 {
+		v := float64(i) * 40
+		vectors = append(vectors, memSample{AtS: float64(i * 5), RSSBytes: 100 + v, HeapAllocBytes: 20 + v, VectorCacheBytes: v})
+	}
+	m = summarizeMemory(vectors)
+	assert.Equal(t, 20.0, m.LiveFirstBytes)
+	assert.Equal(t, 220.0, m.LiveLastBytes)
+	assert.Equal(t, 20.0, m.OtherFirstBytes)
+	assert.Equal(t, 20.0, m.OtherLastBytes)
+	assert.Equal(t, 0.0, m.OtherGrowthPct)
+	assert.Greater(t, m.RSSGrowthPct, 50.0)
 }
 
 func TestParseMemMetrics(t *testing.T) {
@@ -112,12 +129,18 @@ func TestParseMemMetrics(t *testing.T) {
 # TYPE go_memstats_heap_inuse_bytes gauge
 go_memstats_heap_inuse_bytes 1.2345e+07
 go_memstats_heap_inuse_bytes_total 99
+go_memstats_heap_alloc_bytes 1.1e+07
 http_requests_total{route="/v1/visits",code="202"} 5
 process_resident_memory_bytes 4.5056e+07
+medscribe_cases 1234
+medscribe_case_vector_cache_bytes 5.054464e+06
 `
 	s, err := parseMemMetrics(strings.NewReader(text))
 	require.NoError(t, err)
-	assert.Equal(t, memSample{RSSBytes: 45056000, HeapInuseBytes: 12345000}, s)
+	assert.Equal(t, memSample{RSSBytes: 45056000, HeapInuseBytes: 12345000, HeapAllocBytes: 11e6, Cases: 1234, VectorCacheBytes: 5054464}, s)
+	s, err = parseMemMetrics(strings.NewReader("process_resident_memory_bytes 1\n"))
+	require.NoError(t, err)
+	assert.Equal(t, -1.0, s.Cases, "an older server exports no case count")
 	_, err = parseMemMetrics(strings.NewReader("up 1\n"))
 	assert.Error(t, err)
 	_, err = parseMemMetrics(strings.NewReader("process_resident_memory_bytes NaNx\n"))
@@ -224,6 +247,7 @@ func TestLoadtestFlagErrors(t *testing.T) {
 		{[]string{"--duration", "0s"}, "--duration"},
 		{[]string{"--rate", "0"}, "--rate"},
 		{[]string{"--mix", "x=1"}, "unknown kind"},
+		{[]string{"--pprof-url", "http://10.0.0.1:6060"}, "--pprof-url"},
 		{[]string{"--jwt-key", p256File}, "P-384"},
 		{[]string{"--jwt-key", filepath.Join(dir, "missing.pem")}, "--jwt-key"},
 		{[]string{"--print-jwks"}, "needs --jwt-key"},
@@ -267,6 +291,7 @@ type fakeMedscribe struct {
 	jtis      map[string]bool
 	externals map[string]bool
 	scrapes   int
+	gcs       int // heap profiles asked for with gc=1
 	problems  []string
 }
 
@@ -286,6 +311,16 @@ func newFakeMedscribe(t *testing.T, pub *ecdsa.PublicKey, apiKey string) *fakeMe
 		n := f.scrapes
 		f.mu.Unlock()
 		fmt.Fprintf(w, "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %d\ngo_memstats_heap_inuse_bytes %d\n", 40<<20+n<<20, 10<<20)
+		fmt.Fprintf(w, "go_memstats_heap_alloc_bytes %d\nmedscribe_cases %d\nmedscribe_case_vector_cache_bytes %d\n", 8<<20+n<<12, n, n<<12)
+	})
+	mux.HandleFunc("GET /debug/pprof/heap", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("gc") != "1" {
+			f.fail("heap profile without gc=1: %s", r.URL.RawQuery)
+		}
+		f.mu.Lock()
+		f.gcs++
+		f.mu.Unlock()
+		_, _ = w.Write([]byte("profile"))
 	})
 	mux.HandleFunc("POST /cds-services/medscribe-order-sign", f.orderSign)
 	mux.HandleFunc("POST /v1/visits", f.visit)
@@ -420,6 +455,7 @@ func TestLoadtestRun(t *testing.T) {
 	err = runLoadtest(context.Background(), &env{stdout: &out, stderr: &errOut}, []string{
 		"--url", f.srv.URL, "--duration", "2s", "--rate", "50", "--mix", "cds=0.8,ingest=0.2",
 		"--jwt-key", keyFile, "--iss", "lt-test", "--kid", "lt-kid", "--metrics-every", "500ms", "--out", reportFile,
+		"--pprof-url", f.srv.URL,
 	}, func(k string) string {
 		if k == "MEDSCRIBE_API_KEY" {
 			return "msk_test"
@@ -450,7 +486,7 @@ func TestLoadtestRun(t *testing.T) {
 	assert.Equal(t, 80, f.cds)
 	assert.Equal(t, 20, f.ingest)
 	assert.Len(t, f.jtis, 80, "a fresh jti per call")
-	scrapes := f.scrapes
+	scrapes, gcs := f.scrapes, f.gcs
 	f.mu.Unlock()
 	assert.InDelta(t, float64(c.OK)/rep.ElapsedS, c.ThroughputRPS, 0.01)
 	assert.LessOrEqual(t, c.LatencyMS.P50, c.LatencyMS.P90)
@@ -460,6 +496,18 @@ func TestLoadtestRun(t *testing.T) {
 	assert.Equal(t, scrapes, len(rep.Memory)+rep.MemoryErrors)
 	assert.Equal(t, float64(41<<20), rep.Memory[0].RSSBytes, "the first scrape")
 	assert.Equal(t, rep.Memory[len(rep.Memory)-1].RSSBytes, rep.MemorySummary.RSSLastBytes)
+	assert.Equal(t, scrapes, gcs, "a GC before every reading")
+	for i, m := range rep.Memory {
+		assert.True(t, m.AfterGC)
+		assert.Equal(t, m.VectorCacheBytes, float64(int(m.Cases)<<12), "cases and vector bytes from the same scrape")
+		assert.Equal(t, float64(8<<20), m.otherBytes(), "live heap minus vectors")
+		if i > 0 {
+			assert.GreaterOrEqual(t, m.Ingested, rep.Memory[i-1].Ingested)
+		}
+	}
+	assert.Equal(t, ing.OK, rep.Memory[len(rep.Memory)-1].Ingested, "the last reading is after the load")
+	assert.Equal(t, float64(8<<20), rep.MemorySummary.OtherLastBytes)
+	assert.Contains(t, out.String(), "live heap (after a GC)")
 	assert.Contains(t, out.String(), "cds cards per call: 2.00")
 	assert.Contains(t, out.String(), "errors ingest: 503×4")
 
