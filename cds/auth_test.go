@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -66,11 +67,13 @@ func TestJWTRefused(t *testing.T) {
 	hs.Header["jku"] = e.jwksURL
 	hsTok, err := hs.SignedString(pubBytes)
 	require.NoError(t, err)
-	// A valid token with its signature bytes flipped.
+	// A valid token with one bit of its decoded signature flipped, re-encoded, so the token is
+	// always well-formed and only the signature is wrong.
 	good := e.sign(t, pathView, tok{})
-	sig := []byte(good[strings.LastIndexByte(good, '.')+1:])
+	sig, err := base64.RawURLEncoding.DecodeString(good[strings.LastIndexByte(good, '.')+1:])
+	require.NoError(t, err)
 	sig[3] ^= 1
-	tampered := good[:strings.LastIndexByte(good, '.')+1] + string(sig)
+	tampered := good[:strings.LastIndexByte(good, '.')+1] + b64u(sig)
 	// Claims changed after signing.
 	parts := strings.Split(e.sign(t, pathView, tok{}), ".")
 	forged, _ := json.Marshal(jwt.MapClaims{"iss": testIssuer, "aud": testBase + pathView, "iat": e.now.Unix(), "exp": e.now.Add(time.Hour).Unix(), "jti": "forged", "tenant": "other"})

@@ -85,7 +85,13 @@ func Open(ctx context.Context, cfg Config) (Store, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	if c.DatabaseURL != "" {
-		return openPostgres(ctx, &c)
+		pg, err := openPostgres(ctx, &c)
+		if err != nil {
+			// a nil *Postgres inside a non-nil Store would make the caller's Close panic
+			// and hide this error
+			return nil, err
+		}
+		return pg, nil
 	}
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: create data dir: %w", err)

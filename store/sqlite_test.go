@@ -151,3 +151,11 @@ func TestSQLiteVectorCacheBytes(t *testing.T) {
 	require.NoError(t, s.ResetEmbeddings(ctx))
 	assert.Zero(t, s.VectorCacheBytes())
 }
+
+// A PostgreSQL that cannot be opened is an error and a nil Store, never a nil *Postgres inside
+// a non-nil Store (whose Close would panic and hide the error).
+func TestOpenPostgresFailureIsNilStore(t *testing.T) {
+	st, err := store.Open(context.Background(), store.Config{DatabaseURL: "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=1"})
+	require.Error(t, err)
+	assert.True(t, st == nil, "a typed nil inside the interface: %#v", st) // assert.Nil would accept a typed nil
+}
