@@ -66,6 +66,10 @@ type Config struct {
 	// pointer means the default. A request may opt out with the PDDI-CDS extension
 	// "pddi-configuration-items": {"filter-out-repeated-alerts": false}.
 	DedupeSelectSign *bool
+	// ShownRetention is how long the shown-card log remembers a card for that de-duplication;
+	// older entries are pruned (at most once an hour, on a hook call) and such a card is shown
+	// again. Default 24h.
+	ShownRetention time.Duration
 	// MaxBodyBytes bounds a hook request (413 beyond). Default 4 MiB.
 	MaxBodyBytes int64
 	// MaxResources bounds the FHIR resources in one request's draft orders and prefetch
@@ -143,7 +147,7 @@ func (c *Config) validate() error {
 			}
 		}
 	}
-	if c.SimilarTimeout < 0 || c.FetchTimeout < 0 || c.MaxBodyBytes < 0 || c.MaxResources < 0 {
+	if c.SimilarTimeout < 0 || c.FetchTimeout < 0 || c.MaxBodyBytes < 0 || c.MaxResources < 0 || c.ShownRetention < 0 {
 		errs = append(errs, errors.New("timeouts and limits must not be negative"))
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -165,6 +169,9 @@ func (c *Config) withDefaults() *Config {
 	}
 	if d.MaxResources == 0 {
 		d.MaxResources = 5000
+	}
+	if d.ShownRetention == 0 {
+		d.ShownRetention = 24 * time.Hour
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -59,6 +61,30 @@ type Service struct {
 	auth  *verifier
 	byID  map[string]Definition
 	cards *cardLog
+	// nextPrune is when the shown-card log is next pruned (unix nanoseconds).
+	nextPrune atomic.Int64
+}
+
+// shownPruneEvery is how often the shown-card log is pruned of entries older than
+// Config.ShownRetention.
+const shownPruneEvery = time.Hour
+
+// pruneShown forgets shown cards older than the retention, at most once per shownPruneEvery,
+// on the calling hook's time: one indexed delete, bounded by a short timeout.
+func (s *Service) pruneShown(ctx context.Context) {
+	now := s.cfg.Now()
+	next := s.nextPrune.Load()
+	if now.UnixNano() < next || !s.nextPrune.CompareAndSwap(next, now.Add(shownPruneEvery).UnixNano()) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	n, err := s.cfg.Store.PruneCardsShown(ctx, now.Add(-s.cfg.ShownRetention))
+	if err != nil {
+		s.log.Warn("cds shown-card log not pruned", "err", err)
+		return
+	}
+	s.log.Info("cds shown-card log pruned", "removed", n)
 }
 
 // New checks cfg and builds the service. In Dev mode it logs a warning that calls are not
@@ -283,6 +309,9 @@ func (s *Service) answer(ctx context.Context, req *hookRequest, hc *hookContext)
 	alerts := rs.Evaluate(&b.p)
 	isOrder := req.Hook == HookOrderSelect || req.Hook == HookOrderSign
 	dedupe := s.cfg.dedupe() && isOrder && pddiFilter(req)
+	if dedupe {
+		s.pruneShown(ctx)
+	}
 	cards := make([]visit.Card, 0, len(alerts)+1)
 	for i := range alerts {
 		a := &alerts[i]

@@ -215,6 +215,23 @@ func TestSelectThenSignDedupe(t *testing.T) {
 	}
 }
 
+// The shown-card log forgets after its retention (default 24h): a card is not hidden at
+// order-sign for having been shown at an order-select a day ago.
+func TestShownCardsPruned(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	d1 := []map[string]any{medReq("d1", "draft", "5640", "ibuprofen 400 mg")}
+	require.Len(t, decodeCards(t, e.call(pathSelect, hookBody(HookOrderSelect, d1, standardPrefetch())).Body.Bytes()), 1)
+	e.now = e.now.Add(2 * time.Hour) // a prune runs, but the card is recent
+	assert.Empty(t, decodeCards(t, e.call(pathSign, hookBody(HookOrderSign, d1, standardPrefetch())).Body.Bytes()))
+
+	d2 := []map[string]any{medReq("d2", "draft", "5640", "ibuprofen 400 mg")}
+	require.Len(t, decodeCards(t, e.call(pathSelect, hookBody(HookOrderSelect, d2, standardPrefetch())).Body.Bytes()), 1)
+	e.now = e.now.Add(25 * time.Hour)
+	assert.Len(t, decodeCards(t, e.call(pathSign, hookBody(HookOrderSign, d2, standardPrefetch())).Body.Bytes()), 1,
+		"shown a day ago: forgotten, shown again")
+}
+
 func TestPDDIFilterExtensionOptOut(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOpts{})

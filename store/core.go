@@ -739,6 +739,14 @@ func (s *core) MarkCardShown(ctx context.Context, key string, at time.Time) (boo
 	return n == 0, nil
 }
 
+func (s *core) PruneCardsShown(ctx context.Context, before time.Time) (int64, error) {
+	n, err := s.db.exec(ctx, s.d.q.get("card_shown_prune"), s.d.ts(s.stamp(before)))
+	if err != nil {
+		return 0, fmt.Errorf("store: prune shown cards: %w", s.d.translate(err))
+	}
+	return n, nil
+}
+
 // ---- audit
 
 func (s *core) AppendAudit(ctx context.Context, ev AuditEvent) error {

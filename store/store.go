@@ -72,6 +72,9 @@ type Store interface {
 	FeedbackSummary(ctx context.Context) ([]RuleFeedback, error)
 	// MarkCardShown records that a card for key was shown; it reports whether it had already been.
 	MarkCardShown(ctx context.Context, key string, at time.Time) (already bool, err error)
+	// PruneCardsShown forgets cards shown before the time, so the log stays bounded and a
+	// card shown long ago may be shown again. It reports how many were forgotten.
+	PruneCardsShown(ctx context.Context, before time.Time) (int64, error)
 
 	// AppendAudit writes one audit event. Audit events are never updated or deleted.
 	AppendAudit(ctx context.Context, ev AuditEvent) error

@@ -76,6 +76,7 @@ type cdsConfig struct {
 	SimilarK       int           `yaml:"similar_k"`       // default 10
 	SimilarMin     float64       `yaml:"similar_min"`     // default 0.3
 	SimilarTimeout time.Duration `yaml:"similar_timeout"` // default 150ms
+	ShownRetention time.Duration `yaml:"shown_retention"` // order-select -> order-sign de-duplication memory, default 24h
 }
 
 func defaultConfig() config {

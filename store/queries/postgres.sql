@@ -93,6 +93,9 @@ GROUP BY rule_id, outcome, override_code ORDER BY rule_id, outcome, override_cod
 -- name: card_shown_insert
 INSERT INTO cards_shown (key, shown_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING;
 
+-- name: card_shown_prune
+DELETE FROM cards_shown WHERE shown_at < $1;
+
 -- name: audit_insert
 INSERT INTO audit (at, actor, role, action, object, client, detail) VALUES ($1, $2, $3, $4, $5, $6, $7);
 

@@ -653,6 +653,19 @@ func testCardShown(t *testing.T, s store.Store) {
 	already, err = s.MarkCardShown(c, "pt2|ddi-warfarin-nsaid", now)
 	require.NoError(t, err)
 	assert.False(t, already)
+
+	// Pruning forgets what was shown before the cut, and only that.
+	_, err = s.MarkCardShown(c, "pt3|later", now.Add(2*time.Hour))
+	require.NoError(t, err)
+	n, err := s.PruneCardsShown(c, now.Add(time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), n)
+	already, err = s.MarkCardShown(c, "pt1|ddi-warfarin-nsaid", now.Add(3*time.Hour))
+	require.NoError(t, err)
+	assert.False(t, already, "a pruned card is shown again")
+	already, err = s.MarkCardShown(c, "pt3|later", now.Add(3*time.Hour))
+	require.NoError(t, err)
+	assert.True(t, already, "a card shown after the cut is still remembered")
 }
 
 func testAudit(t *testing.T, s store.Store) {
