@@ -66,6 +66,12 @@ type Config struct {
 	// pointer means the default. A request may opt out with the PDDI-CDS extension
 	// "pddi-configuration-items": {"filter-out-repeated-alerts": false}.
 	DedupeSelectSign *bool
+	// FHIRServers, when set, are the only FHIR base URLs the service fetches missing prefetch
+	// from ("https://ehr.example.org/fhir" also allows paths below it). A signed request
+	// naming another fhirServer is answered from its prefetch alone (412 when that is not
+	// enough), so a caller cannot point the service, and the access token it hands over, at
+	// another host. Empty: any fhirServer (a warning is logged at start).
+	FHIRServers []string
 	// ShownRetention is how long the shown-card log remembers a card for that de-duplication;
 	// older entries are pruned (at most once an hour, on a hook call) and such a card is shown
 	// again. Default 24h.
@@ -145,6 +151,11 @@ func (c *Config) validate() error {
 			if err != nil || p.Host == "" || (p.Scheme != "https" && p.Scheme != "http") {
 				errs = append(errs, fmt.Errorf("Auth.JWKSURLs: %q is not an absolute URL", u))
 			}
+		}
+	}
+	for _, u := range c.FHIRServers {
+		if _, err := parseFHIRBase(u); err != nil {
+			return fmt.Errorf("cds config: fhir server %q: %w", u, err)
 		}
 	}
 	if c.SimilarTimeout < 0 || c.FetchTimeout < 0 || c.MaxBodyBytes < 0 || c.MaxResources < 0 || c.ShownRetention < 0 {

@@ -117,6 +117,7 @@ type envOpts struct {
 	maxRes    int
 	transport http.RoundTripper // default: every host is the fake FHIR server / JWKS
 	tweakAuth func(*AuthConfig)
+	fhirAllow []string // Config.FHIRServers
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -160,8 +161,8 @@ func newEnv(t testing.TB, o envOpts) *env {
 	}
 	cfg := &Config{Rules: rm, Store: st, Dev: o.dev, Auth: auth, BaseURL: testBase, UIBaseURL: testUI,
 		Similar: o.similar, FetchTimeout: o.fetch, MaxBodyBytes: o.maxBody, MaxResources: o.maxRes,
-		HTTPClient: &http.Client{Transport: tr, Timeout: 2 * time.Second},
-		Logger:     quiet, Now: func() time.Time { return e.now }}
+		HTTPClient:  &http.Client{Transport: tr, Timeout: 2 * time.Second},
+		FHIRServers: o.fhirAllow, Logger: quiet, Now: func() time.Time { return e.now }}
 	if o.noDedupe {
 		f := false
 		cfg.DedupeSelectSign = &f

@@ -219,6 +219,11 @@ func (s *Service) completePrefetch(ctx context.Context, req *hookRequest, hc *ho
 		return nil
 	}
 	canFetch := req.FHIRServer != "" && req.FHIRAuthorization != nil
+	refused := canFetch && !s.fhirAllowed(req.FHIRServer)
+	if refused {
+		canFetch = false
+		s.log.Warn("cds fhirServer not on the allow-list", "hookInstance", req.HookInstance)
+	}
 	var mu sync.Mutex
 	fetchErr := map[string]error{}
 	if canFetch {
@@ -256,6 +261,9 @@ func (s *Service) completePrefetch(ctx context.Context, req *hookRequest, hc *ho
 	for _, k := range missing {
 		if !requiredKeys[k] || g.supplied(k) || (k == keyMeds && g.supplied(keyStatements)) {
 			continue
+		}
+		if refused {
+			return fmt.Errorf("%w: prefetch %q is missing and the request's fhirServer is not one this service is configured to fetch from", errMissingData, k)
 		}
 		if !canFetch {
 			return fmt.Errorf("%w: prefetch %q is missing and the request has no fhirServer and fhirAuthorization to fetch it", errMissingData, k)

@@ -63,6 +63,8 @@ type Service struct {
 	cards *cardLog
 	// nextPrune is when the shown-card log is next pruned (unix nanoseconds).
 	nextPrune atomic.Int64
+	// fhirBases is Config.FHIRServers parsed; empty allows any fhirServer.
+	fhirBases []fhirBase
 }
 
 // shownPruneEvery is how often the shown-card log is pruned of entries older than
@@ -98,6 +100,13 @@ func New(cfg *Config) (*Service, error) {
 	}
 	c := cfg.withDefaults()
 	s := &Service{cfg: c, log: c.Logger, byID: map[string]Definition{}, cards: newCardLog(cardLogWindow, cardLogMax)}
+	for _, u := range c.FHIRServers {
+		b, _ := parseFHIRBase(u) // validated
+		s.fhirBases = append(s.fhirBases, b)
+	}
+	if len(s.fhirBases) == 0 && !c.Dev {
+		s.log.Warn("cds: missing prefetch is fetched from any fhirServer a signed request names; set cds.fhir_servers to restrict it")
+	}
 	for _, d := range definitions {
 		d.Prefetch = prefetchTemplates
 		d.UsageRequirements = usage

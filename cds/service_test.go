@@ -363,6 +363,42 @@ func TestFetchMissingPrefetch(t *testing.T) {
 	assertProblem(t, w, http.StatusPreconditionFailed, "could not be fetched")
 }
 
+// With an allow-list, the service fetches only from the listed FHIR servers: a signed request
+// cannot point it, and the access token, at another host.
+func TestFHIRServerAllowList(t *testing.T) {
+	t.Parallel()
+	fetchReq := func(server string) []byte {
+		var req map[string]any
+		require.NoError(t, json.Unmarshal(hookBody(HookOrderSign, []map[string]any{medReq("d1", "draft", "5640", "ibuprofen")}, nil), &req))
+		req["fhirServer"] = server
+		req["fhirAuthorization"] = map[string]any{"access_token": "ehr-access-token", "token_type": "Bearer", "expires_in": 300, "scope": "user/*.read", "subject": "medscribe"}
+		b, _ := json.Marshal(req)
+		return b
+	}
+	e := newEnv(t, envOpts{fhirAllow: []string{"https://EHR.test/fhir/"}})
+	b, _ := json.Marshal(bundle(medReq("w1", "active", "855332", "warfarin")))
+	e.fhir.set("MedicationRequest", string(b))
+	e.fhir.set("Patient", `{"resourceType":"Patient","id":"p1","birthDate":"1940-01-01","gender":"male"}`)
+
+	for _, ok := range []string{"https://ehr.test/fhir", "https://ehr.test/fhir/r4"} {
+		w := e.call(pathSign, fetchReq(ok))
+		require.Equal(t, http.StatusOK, w.Code, "%s: %s", ok, w.Body.String())
+	}
+	for _, bad := range []string{"https://other.test/fhir", "http://ehr.test/fhir", "https://ehr.test/fhir-other", "https://ehr.test:8443/fhir"} {
+		e.fhir.mu.Lock()
+		before := len(e.fhir.queries)
+		e.fhir.mu.Unlock()
+		w := e.call(pathSign, fetchReq(bad))
+		assertProblem(t, w, http.StatusPreconditionFailed, "not one this service is configured to fetch from")
+		e.fhir.mu.Lock()
+		assert.Equal(t, before, len(e.fhir.queries), "%s: nothing fetched", bad)
+		e.fhir.mu.Unlock()
+	}
+
+	_, err := New(&Config{Rules: e.svc.cfg.Rules, Store: e.store, Dev: true, FHIRServers: []string{"ftp://x"}})
+	assert.ErrorContains(t, err, "fhir server")
+}
+
 func TestMissingPrefetch412(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOpts{fetch: 100 * time.Millisecond})

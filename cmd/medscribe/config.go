@@ -73,6 +73,7 @@ type cdsConfig struct {
 	JWKSURLs       []string      `yaml:"jwks_urls"`       // allow-listed jku values / key set URLs
 	JWKSFile       string        `yaml:"jwks_file"`       // a static JWKS
 	Issuers        []string      `yaml:"issuers"`         // iss allow-list
+	FHIRServers    []string      `yaml:"fhir_servers"`    // fhirServer allow-list for fetching missing prefetch (empty: any)
 	SimilarK       int           `yaml:"similar_k"`       // default 10
 	SimilarMin     float64       `yaml:"similar_min"`     // default 0.3
 	SimilarTimeout time.Duration `yaml:"similar_timeout"` // default 150ms

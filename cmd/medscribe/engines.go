@@ -125,7 +125,7 @@ func buildEngines(ctx context.Context, cfg config, st store.Store, log *slog.Log
 	trusted := len(cfg.CDS.Issuers) > 0 && (len(cfg.CDS.JWKSURLs) > 0 || cfg.CDS.JWKSFile != "")
 	ccfg := &cds.Config{
 		Rules: e.rules, Store: st, Dev: cfg.Dev, BaseURL: cfg.PublicURL, UIBaseURL: cfg.PublicURL,
-		SimilarTimeout: cfg.CDS.SimilarTimeout, ShownRetention: cfg.CDS.ShownRetention, Logger: log, Similar: e.sim,
+		SimilarTimeout: cfg.CDS.SimilarTimeout, ShownRetention: cfg.CDS.ShownRetention, FHIRServers: cfg.CDS.FHIRServers, Logger: log, Similar: e.sim,
 	}
 	if trusted {
 		ccfg.Auth = &cds.AuthConfig{JWKSURLs: cfg.CDS.JWKSURLs, JWKSFile: cfg.CDS.JWKSFile, Issuers: cfg.CDS.Issuers}
