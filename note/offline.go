@@ -59,7 +59,7 @@ func candidates(tr *visit.Transcript) []cand {
 			raw := t.Text[s.start:s.end]
 			c := cand{turn: i, sp: sp, pos: pos, cue: cue, raw: raw, ev: []visit.Evidence{tr.NewEvidence(i, s.start, s.end)}}
 			c.words = contentWords(raw)
-			if len(c.words) < minContentWords || sp == visit.Doctor && askLike(raw) {
+			if len(c.words) < minContentWords || sp == visit.Doctor && askLike(raw) || pleasantry(raw) {
 				continue
 			}
 			out = append(out, c)
@@ -73,6 +73,24 @@ func candidates(tr *visit.Transcript) []cand {
 		}
 	}
 	return out
+}
+
+// pleasantryPhrases mark the social talk of a visit ("it's nice to see you again"), which no
+// section of a note records.
+var pleasantryPhrases = []string{"nice to see you", "good to see you", "nice to meet you", "good to meet you",
+	"great to see you", "pleasure to meet you", "how are you doing today", "how are you today",
+	"have a good day", "have a great day", "have a nice day", "take care", "thanks for coming",
+	"thank you for coming"}
+
+// pleasantry reports whether a sentence is social talk.
+func pleasantry(raw string) bool {
+	s := strings.Join(strings.Fields(strings.ToLower(strings.ReplaceAll(raw, "\u2019", "'"))), " ")
+	for _, p := range pleasantryPhrases {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func contentWords(s string) []string {

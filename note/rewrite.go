@@ -94,6 +94,9 @@ var fillerPhrases = [][]string{
 	{"let", "me", "see"}, {"let's", "see"},
 }
 
+// whWords may follow a hesitating "let's see" ("let's see what else", "let me see if").
+var whWords = setOf(`what how if where when which who whether`)
+
 // thirdPerson conjugates verbs that follow a third-person subject.
 var thirdPerson = map[string]string{
 	"have": "has", "do": "does", "go": "goes", "am": "is", "are": "is", "were": "was", "don't": "doesn't",
@@ -236,6 +239,11 @@ func dropFillers(toks []string) []string {
 						ok = false
 						break
 					}
+				}
+				// "let's see, ..." hesitates; "let's see you back in 3 months" does not
+				if ok && p[len(p)-1] == "see" && i+len(p) < len(toks) && toks[i+len(p)] != "," &&
+					!whWords[toks[i+len(p)]] {
+					ok = false
 				}
 				if ok {
 					skip = len(p)

@@ -29,6 +29,8 @@ func TestRewrite(t *testing.T) {
 		{"blood pressure is one twenty over eighty", visit.Doctor, "", "Blood pressure is 120 over 80."},
 		{"the the x-ray shows a fracture", visit.Doctor, "", "The x-ray shows a fracture."},
 		{"yeah , you know , it's one of those things", visit.Patient, "", "It's one of those things."},
+		{"great . let's see you back in three months .", visit.Doctor, "female", "Let's see her back in 3 months."},
+		{"let's see , what else , your blood pressure is fine", visit.Doctor, "male", "What else, his blood pressure is fine."},
 	}
 	for _, tc := range cases {
 		t.Run(tc.raw, func(t *testing.T) {
@@ -38,6 +40,19 @@ func TestRewrite(t *testing.T) {
 			assert.Empty(t, unsupportedWords(got, ev), "a rewrite only drops words or swaps function words")
 		})
 	}
+}
+
+// Social talk is in no section of a note.
+func TestPleasantriesLeftOut(t *testing.T) {
+	tr := visit.Transcript{Turns: []visit.Turn{
+		{Index: 0, Speaker: visit.Doctor, Text: "hi , ms. okafor , it's nice to see you again ."},
+		{Index: 1, Speaker: visit.Patient, Text: "i have had a cough for two weeks and some fevers at night ."},
+	}}
+	for _, c := range candidates(&tr) {
+		assert.NotContains(t, c.raw, "nice to see you")
+	}
+	assert.True(t, pleasantry("Good to see you again, Mr. Lee."))
+	assert.False(t, pleasantry("i see some swelling in your knee"))
 }
 
 func TestParseNumber(t *testing.T) {
