@@ -564,20 +564,3 @@ func TestVersionIsStable(t *testing.T) {
 	assert.Equal(t, Default().Version(), a.Version())
 	assert.Regexp(t, `^sha256:[0-9a-f]{16}$`, a.Version())
 }
-
-func FuzzParse(f *testing.F) {
-	f.Add("term\tsystem\tcode\tsource\nfoo\tloinc\t4548-4\tLOINC\n")
-	f.Add("term\tsynonyms\nx|y\t|\n")
-	f.Add("\xff\n\t\t\n")
-	f.Fuzz(func(t *testing.T, s string) {
-		es, err := Parse("f.tsv", KindLab, strings.NewReader(s))
-		if err != nil {
-			return
-		}
-		for _, e := range es {
-			if e.Code != nil && CheckCode(e.Code.System, e.Code.Code) != nil {
-				t.Fatalf("accepted bad code %q", e.Code.Code)
-			}
-		}
-	})
-}
