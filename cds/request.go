@@ -210,10 +210,14 @@ func decodeContext(req *hookRequest, hook string) (*hookContext, error) {
 		if rt != "Bundle" {
 			return nil, badRequest("/context/draftOrders", "draftOrders must be a FHIR Bundle, got %s", rt)
 		}
-		var b fhir.Bundle
-		if err := json.Unmarshal(raw, &b); err != nil {
+		res, err := fhir.Decode(raw) // bounded nesting: refused before any decoding
+		if errors.Is(err, fhir.ErrTooDeep) {
+			return nil, badRequest("/context/draftOrders", "draftOrders: JSON nested more than %d levels", fhir.MaxDepth)
+		}
+		if err != nil {
 			return nil, badRequest("/context/draftOrders", "draftOrders: %s", jsonReason(err))
 		}
+		b := *res.(*fhir.Bundle)
 		for i, e := range b.Entry {
 			if mr, ok := e.Resource.(*fhir.MedicationRequest); ok {
 				if mr.MedicationCodeableConcept.IsEmpty() && mr.MedicationReference.IsEmpty() {

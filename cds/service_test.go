@@ -513,6 +513,20 @@ func TestBadInput(t *testing.T) {
 		}(), 400, "selections is required"},
 		{"body too large", pathSign, good(func(m map[string]any) { m["prefetch"].(map[string]any)["pad"] = strings.Repeat("x", 70<<10) }), 413, "larger than"},
 		{"too many resources", pathSign, good(func(m map[string]any) { m["prefetch"].(map[string]any)["labs"] = many(250) }), 413, "FHIR resources"},
+		{"draft orders nested too deep", pathSign, good(func(m map[string]any) {
+			var inner any = medReq("d1", "draft", "5640", "ibuprofen")
+			for i := 0; i < 500; i++ { // decoding this took 0.4 s (quadratic in the depth)
+				inner = map[string]any{"resourceType": "Bundle", "type": "collection", "entry": []any{map[string]any{"resource": inner}}}
+			}
+			ctx(m)["draftOrders"] = inner
+		}), 400, "nested more than 64 levels"},
+		{"prefetch nested too deep", pathSign, good(func(m map[string]any) {
+			var inner any = medReq("w1", "active", "855332", "warfarin")
+			for i := 0; i < 100; i++ {
+				inner = map[string]any{"resourceType": "Bundle", "type": "collection", "entry": []any{map[string]any{"resource": inner}}}
+			}
+			m["prefetch"].(map[string]any)["medications"] = inner
+		}), 400, "nested too deeply"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -241,4 +242,34 @@ func TestPeekType(t *testing.T) {
 	// An unknown type with broken JSON after the resourceType is an error, not an Unknown.
 	_, err = Decode([]byte(`{"resourceType":"Foo","x":}`))
 	require.Error(t, err)
+}
+
+// nestedBundle is a Bundle holding a Bundle holding ... n deep, around one Patient.
+func nestedBundle(n int) []byte {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		b.WriteString(`{"resourceType":"Bundle","type":"collection","entry":[{"resource":`)
+	}
+	b.WriteString(`{"resourceType":"Patient","id":"p1"}`)
+	for i := 0; i < n; i++ {
+		b.WriteString(`}]}`)
+	}
+	return []byte(b.String())
+}
+
+// Deep nesting is refused before decoding (it would cost time quadratic in its size); the
+// nesting real data has still decodes.
+func TestDecodeDepthLimit(t *testing.T) {
+	_, err := Decode(nestedBundle(3000))
+	require.ErrorIs(t, err, ErrTooDeep)
+	_, err = Decode(nestedBundle(30)) // 90 JSON levels
+	require.ErrorIs(t, err, ErrTooDeep)
+	r, err := Decode(nestedBundle(4))
+	require.NoError(t, err)
+	assert.Equal(t, "Bundle", r.ResourceType())
+	// brackets inside strings do not count
+	r, err = Decode([]byte(`{"resourceType":"Patient","id":"` + strings.Repeat("[{", 100) + `"}`))
+	require.NoError(t, err)
+	assert.Equal(t, "Patient", r.ResourceType())
+	assert.Equal(t, 3, jsonDepth([]byte(`{"a":[{"b":"\"{[{"}]}`), 10))
 }

@@ -91,9 +91,55 @@ func PeekType(b []byte) (string, error) {
 	return "", fmt.Errorf("%w: no resourceType", ErrNotResource)
 }
 
+// MaxDepth bounds how deeply JSON may nest in a resource. Real resources nest a dozen levels;
+// a Bundle nested in a Bundle thousands deep would otherwise cost time quadratic in its size,
+// since every level's decoder rescans what it holds.
+const MaxDepth = 64
+
+// ErrTooDeep is returned for JSON nested deeper than MaxDepth.
+var ErrTooDeep = errors.New("fhir: JSON nested too deeply")
+
+// jsonDepth returns how deeply objects and arrays nest in b, stopping early past limit. It
+// skips strings; malformed JSON is left to the decoder.
+func jsonDepth(b []byte, limit int) int {
+	depth, max := 0, 0
+	inStr := false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inStr {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr = true
+		case '{', '[':
+			depth++
+			if depth > max {
+				max = depth
+				if max > limit {
+					return max
+				}
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return max
+}
+
 // Decode reads one resource of any type; types medscribe does not model come back as *Unknown.
-// It does not Validate: tolerant readers decide what they need.
+// It does not Validate: tolerant readers decide what they need. JSON nested deeper than
+// MaxDepth is refused with ErrTooDeep before any decoding.
 func Decode(b []byte) (Resource, error) {
+	if jsonDepth(b, MaxDepth) > MaxDepth {
+		return nil, fmt.Errorf("%w (more than %d levels)", ErrTooDeep, MaxDepth)
+	}
 	rt, err := PeekType(b)
 	if err != nil {
 		return nil, err
