@@ -25,10 +25,10 @@ test-short: ## quick tests only
 bench: ## benchmarks (ingest throughput, NLP, notes, rules, ROUGE)
 	$(GO) test -tags "$(TAGS)" -run '^$$' -bench . -benchtime 3s ./...
 
-fuzz: ## replay fuzz corpora (go test does this too); FUZZTIME=60s make fuzz to fuzz each target
+fuzz: ## fuzz each target in turn (FUZZTIME=10m, FUZZPARALLEL=1); go test replays the kept corpora
 	@for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
-	    $(GO) test -tags "$(TAGS)" -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-10s} $$pkg || exit 1; \
+	    $(GO) test -tags "$(TAGS)" -run '^$$' -fuzz "^$$f$$" -fuzztime $${FUZZTIME:-10s} -fuzzminimizetime 200x -parallel $${FUZZPARALLEL:-1} $$pkg || exit 1; \
 	  done; done
 
 eval: ## run the dev eval suite over $(EVALDATA) with its regression gates
