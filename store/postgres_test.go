@@ -201,13 +201,17 @@ func TestPostgresNoVector(t *testing.T) {
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, base)
 	require.NoError(t, err)
-	defer admin.Close(ctx)
 	db := fmt.Sprintf("medscribe_novec_%d", os.Getpid())
 	_, _ = admin.Exec(ctx, `DO $$ BEGIN CREATE ROLE medscribe_novec LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`)
 	_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+db)
 	_, err = admin.Exec(ctx, "CREATE DATABASE "+db+" OWNER medscribe_novec")
 	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)") })
+	// The connection is closed here, after the drop: a deferred Close would run first and leave
+	// the database behind.
+	t.Cleanup(func() {
+		_, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)")
+		_ = admin.Close(context.Background())
+	})
 
 	u, err := url.Parse(base)
 	require.NoError(t, err)
