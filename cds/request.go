@@ -217,7 +217,7 @@ func decodeContext(req *hookRequest, hook string) (*hookContext, error) {
 		if err != nil {
 			return nil, badRequest("/context/draftOrders", "draftOrders: %s", jsonReason(err))
 		}
-		b := *res.(*fhir.Bundle)
+		b := res.(*fhir.Bundle)
 		for i, e := range b.Entry {
 			if mr, ok := e.Resource.(*fhir.MedicationRequest); ok {
 				if mr.MedicationCodeableConcept.IsEmpty() && mr.MedicationReference.IsEmpty() {
@@ -225,7 +225,7 @@ func decodeContext(req *hookRequest, hook string) (*hookContext, error) {
 				}
 			}
 		}
-		hc.DraftOrders = &b
+		hc.DraftOrders = b
 	}
 	if hook == HookOrderSelect {
 		raw, ok := req.Context["selections"]

@@ -145,6 +145,27 @@ func (ti *turnInfo) consIn(from, to int) []span {
 	return ti.cons[lo:end]
 }
 
+// covered reports whether a concept span covers token i (spans are at most maxPattern long).
+func (ti *turnInfo) covered(i int) bool {
+	for _, c := range ti.consIn(i-maxPattern+1, i+1) {
+		if c.to > i {
+			return true
+		}
+	}
+	return false
+}
+
+// mentionAt is the mention of concept span c in sentence s of a turn, with its ConText
+// assertion; callers add what their reading knows beyond that (side, question, status).
+func (e *Engine) mentionAt(turn int, t visit.Turn, ti *turnInfo, s sentence, c span) mention {
+	m := mention{c: c.idx, turn: turn, tokFrom: c.from, start: int(ti.toks[c.from].start),
+		end: int(ti.toks[c.to-1].end), speaker: t.Speaker, question: s.question,
+		voice: t.Speaker == visit.Patient}
+	m.assertion, m.hypo = e.assert(ti, s, c)
+	m.negated = m.assertion == visit.Absent
+	return m
+}
+
 // cuesIn returns the cue spans starting inside sentence s.
 func (ti *turnInfo) cuesIn(s sentence) []span { return ti.cuesNear(s, s.from, s.to) }
 
@@ -498,16 +519,12 @@ func (e *Engine) extract(tr visit.Transcript) *Result {
 			pending = pending[:0]
 			allergyAsked = -1
 		}
-		var extra []place
 		riskFrom := e.riskTalk(info, t.Speaker)
 		for _, c := range info.cons {
 			s := e.sentenceOf(info, c.from)
 			con := e.m.concepts[c.idx]
-			m := mention{c: c.idx, turn: ti, tokFrom: c.from, start: int(info.toks[c.from].start),
-				end: int(info.toks[c.to-1].end), speaker: t.Speaker, question: s.question,
-				voice: t.Speaker == visit.Patient}
-			m.assertion, m.hypo = e.assert(info, s, c)
-			m.negated = m.assertion == visit.Absent
+			m := e.mentionAt(ti, t, info, s, c)
+			var extra []place
 			switch con.kind {
 			case ckDrug:
 				e.medAttributes(info, t, s, c, &m)
@@ -534,7 +551,6 @@ func (e *Engine) extract(tr visit.Transcript) *Result {
 				}
 				d.mentions = append(d.mentions, mm)
 			}
-			extra = extra[:0]
 		}
 		e.sitePain(d, ti, t, info)
 		for _, m := range e.painNouns(ti, t, info) {
@@ -588,11 +604,8 @@ func (e *Engine) sitePain(d *dialogue, turn int, t visit.Turn, ti *turnInfo) {
 				break
 			}
 			c := span{from: i, to: q.to, idx: idx}
-			m := mention{c: idx, turn: turn, tokFrom: i, start: int(ti.toks[i].start),
-				end: int(ti.toks[q.to-1].end), speaker: t.Speaker, question: s.question,
-				voice: t.Speaker == visit.Patient, lat: e.sideBefore(ti, s, i)}
-			m.assertion, m.hypo = e.assert(ti, s, c)
-			m.negated = m.assertion == visit.Absent
+			m := e.mentionAt(turn, t, ti, s, c)
+			m.lat = e.sideBefore(ti, s, i)
 			if t.Speaker == visit.Doctor && (s.question || e.askedAt(ti, s, c)) {
 				break // the doctor's "does your knee hurt" is answered, not stated
 			}
@@ -622,7 +635,7 @@ func (e *Engine) riskTalk(ti *turnInfo, sp visit.Speaker) int {
 func (e *Engine) painNouns(turn int, t visit.Turn, ti *turnInfo) []mention {
 	var out []mention
 	for i := range ti.toks {
-		if e.word(ti, i) != "pain" || len(ti.consIn(i, i+1)) > 0 || inSpan(ti.cons, i) {
+		if e.word(ti, i) != "pain" || ti.covered(i) {
 			continue
 		}
 		s := e.sentenceOf(ti, i)
@@ -636,24 +649,12 @@ func (e *Engine) painNouns(turn int, t visit.Turn, ti *turnInfo) []mention {
 			continue
 		}
 		c.idx = idx
-		m := mention{c: idx, turn: turn, tokFrom: i, start: int(ti.toks[i].start), end: int(ti.toks[i].end),
-			speaker: t.Speaker, question: s.question || t.Speaker == visit.Doctor && e.askedAt(ti, s, c),
-			voice: t.Speaker == visit.Patient, lat: places[0].lat}
-		m.assertion, m.hypo = e.assert(ti, s, c)
-		m.negated = m.assertion == visit.Absent
+		m := e.mentionAt(turn, t, ti, s, c)
+		m.question = m.question || t.Speaker == visit.Doctor && e.askedAt(ti, s, c)
+		m.lat = places[0].lat
 		out = append(out, m)
 	}
 	return out
-}
-
-// inSpan reports whether token i lies inside one of the spans.
-func inSpan(spans []span, i int) bool {
-	for _, c := range spans {
-		if c.from <= i && i < c.to {
-			return true
-		}
-	}
-	return false
 }
 
 // bareTear reads "rule out a tear" after a structure's injury was named in the same turn
@@ -684,11 +685,7 @@ func (e *Engine) bareTear(d *dialogue, turn int, t visit.Turn, ti *turnInfo) {
 			continue
 		}
 		s := e.sentenceOf(ti, i)
-		c := span{from: i, to: i + 1, idx: idx}
-		m := mention{c: idx, turn: turn, tokFrom: i, start: int(ti.toks[i].start), end: int(ti.toks[i].end),
-			speaker: t.Speaker, question: s.question, voice: t.Speaker == visit.Patient}
-		m.assertion, m.hypo = e.assert(ti, s, c)
-		m.negated = m.assertion == visit.Absent
+		m := e.mentionAt(turn, t, ti, s, span{from: i, to: i + 1, idx: idx})
 		if s.question {
 			continue
 		}

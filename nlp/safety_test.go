@@ -317,11 +317,18 @@ func TestExtractConcurrent(t *testing.T) {
 	}
 }
 
-func problemOf(res *Result, name string) visit.Assertion {
-	for _, p := range res.Problems {
-		if p.Text == name {
-			return p.Assertion
+func problemNamed(res *Result, name string) *visit.Problem {
+	for i := range res.Problems {
+		if res.Problems[i].Text == name {
+			return &res.Problems[i]
 		}
+	}
+	return nil
+}
+
+func problemOf(res *Result, name string) visit.Assertion {
+	if p := problemNamed(res, name); p != nil {
+		return p.Assertion
 	}
 	return ""
 }

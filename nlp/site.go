@@ -229,7 +229,7 @@ scan:
 func (e *Engine) recentSite(d *dialogue, turn, tok, window, back int) (place, bool) {
 	ti := d.turns[turn]
 	for i := tok - 1; i >= 0 && i >= tok-window; i-- {
-		if inSpan(ti.cons, i) {
+		if ti.covered(i) {
 			continue // "chest pains , shortness of breath , any swelling": chest is chest pain's
 		}
 		if p, ok := e.siteAt(ti, ti.sents[ti.toks[i].sent], i); ok && !genericSites[p.site] {

@@ -9,15 +9,6 @@ import (
 	"github.com/medscribe/medscribe/visit"
 )
 
-func problemNamed(res *Result, name string) *visit.Problem {
-	for i := range res.Problems {
-		if res.Problems[i].Text == name {
-			return &res.Problems[i]
-		}
-	}
-	return nil
-}
-
 // Generic findings and injuries are named with the place they are at, as a clinician lists
 // them; a wrong or missing site changes what the item means.
 func TestSites(t *testing.T) {
