@@ -2,8 +2,6 @@ package cds
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,6 +11,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/medscribe/medscribe/internal/jwks"
 )
 
 // allowedAlgs are the asymmetric JWS algorithms CDS Hooks 2.0 allows (it requires ES384 and
@@ -87,8 +87,9 @@ func (v *verifier) verify(ctx context.Context, authz, aud string) (string, error
 	if len(tok) > 16<<10 {
 		return "", refuse("token too large")
 	}
-	if alg, err := headerAlg(tok); err != nil {
-		return "", err
+	// "none" and symmetric algorithms are refused by name, before any verification
+	if alg, err := jwks.HeaderAlg(tok); err != nil || !strings.Contains(tok, ".") {
+		return "", refuse("invalid token: malformed")
 	} else if !slices.Contains(allowedAlgs, alg) {
 		return "", refuse("algorithm %q not allowed", alg)
 	}
@@ -180,26 +181,6 @@ func (v *verifier) keyFor(ctx context.Context, t *jwt.Token) (any, error) {
 		}
 	}
 	return nil, refuse("no trusted key for kid %q and alg %s", kid, alg)
-}
-
-// headerAlg reads the alg of a compact JWS before verification, so "none" and symmetric
-// algorithms are refused by name.
-func headerAlg(tok string) (string, error) {
-	h, _, ok := strings.Cut(tok, ".")
-	if !ok {
-		return "", refuse("invalid token: malformed")
-	}
-	b, err := base64.RawURLEncoding.DecodeString(h)
-	if err != nil {
-		return "", refuse("invalid token: malformed")
-	}
-	var hdr struct {
-		Alg string `json:"alg"`
-	}
-	if err := json.Unmarshal(b, &hdr); err != nil {
-		return "", refuse("invalid token: malformed")
-	}
-	return hdr.Alg, nil
 }
 
 func audMatches(claim any, want string) bool {

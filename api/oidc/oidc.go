@@ -2,7 +2,6 @@ package oidc
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/medscribe/medscribe/api"
+	"github.com/medscribe/medscribe/internal/jwks"
 )
 
 // allowedAlgs are the asymmetric JWS algorithms accepted. "none" and the HMAC family are
@@ -191,9 +191,9 @@ func (a *Authenticator) Authenticate(r *http.Request) (*api.Principal, error) {
 	if len(tok) > maxTokenBytes {
 		return nil, refuse("token larger than %d bytes", maxTokenBytes)
 	}
-	alg, err := headerAlg(tok)
+	alg, err := jwks.HeaderAlg(tok) // "none" and symmetric algorithms are refused by name
 	if err != nil {
-		return nil, err
+		return nil, refuse("malformed token header")
 	}
 	if !slices.Contains(allowedAlgs, alg) {
 		return nil, refuse("algorithm %q not allowed", alg)
@@ -287,23 +287,6 @@ func (a *Authenticator) role(claims jwt.MapClaims) (api.Role, bool) {
 		}
 	}
 	return "", false
-}
-
-// headerAlg reads the alg of a compact JWS before verification, so "none" and symmetric
-// algorithms are refused by name whatever the parser would do with them.
-func headerAlg(tok string) (string, error) {
-	h, _, _ := strings.Cut(tok, ".")
-	b, err := base64.RawURLEncoding.DecodeString(h)
-	if err != nil {
-		return "", refuse("malformed token header")
-	}
-	var hdr struct {
-		Alg string `json:"alg"`
-	}
-	if err := json.Unmarshal(b, &hdr); err != nil {
-		return "", refuse("malformed token header")
-	}
-	return hdr.Alg, nil
 }
 
 // refuse is a bad-credentials error with a reason safe to log.

@@ -175,3 +175,21 @@ func HasKID(keys []Key, kid string) bool {
 	}
 	return false
 }
+
+// HeaderAlg reads the "alg" of a compact JWS's protected header before any verification, so a
+// verifier refuses "none" and symmetric algorithms by name, whatever a JWT library would do
+// with them. It fails when the header is not base64url-encoded JSON.
+func HeaderAlg(tok string) (string, error) {
+	h, _, _ := strings.Cut(tok, ".")
+	b, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		return "", errors.New("jws header is not base64url")
+	}
+	var hdr struct {
+		Alg string `json:"alg"`
+	}
+	if err := json.Unmarshal(b, &hdr); err != nil {
+		return "", errors.New("jws header is not a JSON object")
+	}
+	return hdr.Alg, nil
+}

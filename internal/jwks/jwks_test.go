@@ -171,3 +171,17 @@ func TestFits(t *testing.T) {
 		})
 	}
 }
+
+func TestHeaderAlg(t *testing.T) {
+	h := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"ES384","typ":"JWT"}`))
+	alg, err := HeaderAlg(h + ".e30.sig")
+	require.NoError(t, err)
+	assert.Equal(t, "ES384", alg)
+	alg, err = HeaderAlg(base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`)) + ".e30.")
+	require.NoError(t, err)
+	assert.Equal(t, "none", alg, "read by name so the caller can refuse it")
+	_, err = HeaderAlg("not base64!.e30.sig")
+	assert.Error(t, err)
+	_, err = HeaderAlg(base64.RawURLEncoding.EncodeToString([]byte(`[1]`)) + ".e30.sig")
+	assert.Error(t, err)
+}
